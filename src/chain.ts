@@ -1,0 +1,34 @@
+// The proof's chain, in order: registry, keys, test images, signature, policy. Each subcommand
+// runs the slice it needs; every step is a no-op once converged.
+import type { Context } from './context.js';
+import type { Step } from './engine/step.js';
+import { imagesStep } from './steps/images.js';
+import { keysStep } from './steps/keys.js';
+import { policyStep } from './steps/policy.js';
+import type { RegistryBackend } from './steps/registry.js';
+import { chooseBackend, registrySteps } from './steps/registry.js';
+import { dockerStep } from './steps/services.js';
+import { signStep } from './steps/sign.js';
+
+export interface ChainOptions {
+  backend?: 'auto' | RegistryBackend;
+  offline?: boolean;
+  forceKeys?: boolean;
+  cosign?: string;
+  userPolicy?: { file: string; text: string };
+}
+
+export async function registryChain(ctx: Context, o: ChainOptions): Promise<Step[]> {
+  const needsDocker = (await chooseBackend(ctx, o.backend ?? 'auto')) === 'docker';
+  return [...(needsDocker ? [dockerStep()] : []), ...(await registrySteps(ctx, o.backend))];
+}
+
+export async function signChain(ctx: Context, o: ChainOptions): Promise<Step[]> {
+  const reg = await registryChain(ctx, o);
+  const docker = reg.some((s) => s.id === 'docker') ? [] : [dockerStep()];
+  return [...docker, ...reg, keysStep({ force: o.forceKeys }), imagesStep({ offline: o.offline }), signStep({ cosign: o.cosign })];
+}
+
+export async function fullChain(ctx: Context, o: ChainOptions): Promise<Step[]> {
+  return [...(await signChain(ctx, o)), policyStep(o.userPolicy)];
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Wiring only: each subcommand loads its module on demand so that --help stays fast.
+import { Command, Option } from 'commander';
+import type { GlobalOptions } from './context.js';
+
+type Loader = () => Promise<{ default: (opts: GlobalOptions & Record<string, unknown>) => Promise<number> }>;
+
+const program = new Command('crio-sigpoc')
+  .description('Proves that CRI-O refuses container images not signed by a trusted cosign key, and accepts the signed ones.')
+  .version('0.1.0')
+  .option('--dry-run', 'print the ordered plan (programs with argv, file writes) and change nothing', false)
+  .option('--json', 'print one JSON document on stdout', false)
+  .option('-v, --verbose', 'show every command and its output', false)
+  .option('--root <dir>', 'prefix for every system path (tests, inspection)', '/')
+  .option('-y, --yes', 'answer yes to confirmations', false)
+  .showHelpAfterError('(run crio-sigpoc --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Typical use:
+  sudo crio-sigpoc setup --yes            install and configure CRI-O, crictl, cosign, docker
+  crio-sigpoc test && crio-sigpoc clean   registry, keys, signed images, policy, verdicts
+  crio-sigpoc status                      what is installed, running and configured
+
+Exit codes: 0 ok, 1 a verdict was wrong, 2 bad usage or input, 3 environment not ready.`,
+  );
+
+function sub(name: string, summary: string, example: string, load: Loader): Command {
+  return program
+    .command(name)
+    .description(summary)
+    .addHelpText('after', `\nExample:\n  ${example}\n`)
+    .action(async (_o: unknown, cmd: Command) => {
+      const mod = await load();
+      process.exitCode = await mod.default(cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>);
+    });
+}
+
+sub('setup', 'install and configure CRI-O, crictl, cosign and docker on a dedicated VM', 'sudo crio-sigpoc setup --yes', () => import('./commands/setup.js'))
+  .addOption(new Option('--from <source>', 'where binaries come from: packages (internet) or source (Go modules, cached)').choices(['packages', 'source']).default('packages'))
+  .option('--force', 'run on a system that is not Ubuntu 24.04 or Debian 12', false);
+
+sub('setup-registry', 'run a local registry on 127.0.0.1:5003 and mark it plain-HTTP', 'crio-sigpoc setup-registry', () => import('./commands/setup-registry.js'))
+  .addOption(new Option('--backend <kind>', 'docker (registry:2) or binary (docker-registry)').choices(['auto', 'docker', 'binary']).default('auto'));
+
+sub('gen-keys', 'create the cosign key pair in the state directory', 'COSIGN_PASSWORD=... crio-sigpoc gen-keys', () => import('./commands/gen-keys.js'))
+  .option('--force', 'rotate: replace an existing key pair', false);
+
+sub('sign-image', 'push the test images and sign the signed one by digest', 'crio-sigpoc sign-image --offline', () => import('./commands/sign-image.js'))
+  .option('--offline', 'build the test images locally instead of pulling alpine from Docker Hub', false);
+
+sub('install-policy', 'install policy.json where CRI-O reads it, registries.d and the public key', 'crio-sigpoc install-policy --policy my-policy.json', () => import('./commands/install-policy.js'))
+  .option('--policy <file>', 'install this policy.json instead of the rendered one');
+
+sub('test', 'run the whole chain, then pull through CRI-O and check each verdict', 'crio-sigpoc test && crio-sigpoc clean', () => import('./commands/test.js'))
+  .option('--offline', 'build the test images locally instead of pulling alpine from Docker Hub', false);
+
+sub('test-pods', 'run the signed and unsigned pods with kubectl and check their verdicts', 'crio-sigpoc test-pods --timeout 120', () => import('./commands/test-pods.js'))
+  .option('--timeout <seconds>', 'how long to wait for each pod to settle', '120');
+
+sub('status', 'show tools, services, the policy CRI-O uses, keys, registry and recent signature log lines', 'crio-sigpoc status --json', () => import('./commands/status.js'));
+
+sub('clean', 'remove the test pods and test images from CRI-O so the next test verifies afresh', 'crio-sigpoc clean', () => import('./commands/clean.js'));
+
+sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js'));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,27 @@
+import type { GlobalOptions } from '../context.js';
+import { UsageError } from '../errors.js';
+import { cleanImagesStep, cleanPodsStep } from '../steps/clean.js';
+import { removeStateStep, restoreFilesStep, stopRegistryStep, stopSupervisedStep } from '../steps/clean-all.js';
+import { crioService, serviceManager } from '../service/index.js';
+import type { Step } from '../engine/step.js';
+import { stepsCommand } from './steps-command.js';
+
+/** Deleting the keys cannot be undone: ask on a TTY, require --yes elsewhere. */
+async function confirmKeys(opts: GlobalOptions): Promise<void> {
+  if (opts.yes || opts.dryRun) return;
+  if (!process.stdin.isTTY) throw new UsageError('clean-all deletes the cosign key pair and needs a confirmation, but there is no terminal to ask on', 'crio-sigpoc clean-all --yes');
+  const { confirm } = await import('@inquirer/prompts');
+  const yes = await confirm({ message: 'Remove the registry and its data, the cosign key pair, and restore every system file crio-sigpoc changed?', default: false });
+  if (!yes) throw new UsageError('clean-all cancelled; nothing was changed', 'crio-sigpoc clean  (removes only the test pods and images)');
+}
+
+export default (opts: GlobalOptions) =>
+  stepsCommand(
+    'clean-all',
+    async (ctx) => {
+      const crioUp = await (await serviceManager(ctx)).state(ctx, crioService(ctx)).then((s) => s.ready, () => false);
+      const steps: Step[] = [cleanPodsStep(), ...(crioUp ? [cleanImagesStep()] : [])];
+      return [...steps, stopRegistryStep(), stopSupervisedStep(), restoreFilesStep(), removeStateStep({ keys: true })];
+    },
+    () => confirmKeys(opts),
+  )(opts);

@@ -1,0 +1,5 @@
+import type { GlobalOptions } from '../context.js';
+import { keysStep } from '../steps/keys.js';
+import { stepsCommand } from './steps-command.js';
+
+export default (opts: GlobalOptions & { force?: boolean }) => stepsCommand('gen-keys', async () => [keysStep({ force: opts.force })])(opts);

@@ -1,0 +1,44 @@
+// The frame every subcommand runs in: context, lock, errors with a next step, exit code, --json.
+import type { Context, GlobalOptions } from '../context.js';
+import { createContext } from '../context.js';
+import { EXIT, SigpocError } from '../errors.js';
+import { acquireRunLock } from '../lock.js';
+import { CommandFailed } from '../exec/command.js';
+import { StepFailed } from '../engine/run-steps.js';
+
+export interface CommandOutcome {
+  exitCode: number;
+  /** What --json prints (one document on stdout). */
+  json: unknown;
+}
+
+export async function runCommand(
+  name: string,
+  opts: GlobalOptions,
+  body: (ctx: Context) => Promise<CommandOutcome>,
+  { lock = !opts.dryRun }: { lock?: boolean } = {},
+): Promise<number> {
+  const ctx = createContext(opts);
+  let release: (() => Promise<void>) | undefined;
+  try {
+    if (lock) release = await acquireRunLock(ctx.stateDir);
+    const outcome = await body(ctx);
+    if (opts.json) process.stdout.write(JSON.stringify({ command: name, ok: outcome.exitCode === 0, exitCode: outcome.exitCode, ...(outcome.json as object) }, null, 2) + '\n');
+    return outcome.exitCode;
+  } catch (e) {
+    const code = e instanceof SigpocError ? e.exitCode : EXIT.environment;
+    const message = e instanceof Error ? e.message : String(e);
+    const next = e instanceof SigpocError ? e.next : e instanceof CommandFailed ? 'run it again with --verbose to see every command and its output' : undefined;
+    if (opts.json) {
+      const steps = e instanceof StepFailed ? e.reports : undefined;
+      process.stdout.write(JSON.stringify({ command: name, ok: false, exitCode: code, error: { message, next }, steps }, null, 2) + '\n');
+    } else {
+      process.stderr.write(`\ncrio-sigpoc ${name}: ${message}\n`);
+      if (next) process.stderr.write(`next: ${next}\n`);
+      if (!(e instanceof SigpocError) && opts.verbose && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    }
+    return code;
+  } finally {
+    await release?.();
+  }
+}

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import type { Command, RunResult, Runner } from './command.js';
+import { describe } from './command.js';
+import type { Log } from '../ui/log.js';
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/**
+ * Privileged commands run directly as root and through sudo otherwise: sudo's own prompt on a
+ * TTY, `sudo -n` without one so that a missing grant fails at once instead of hanging.
+ */
+export function withPrivilege(cmd: Command, root = isRoot(), tty = Boolean(process.stdin.isTTY)): Command {
+  if (!cmd.privileged || root) return cmd;
+  const keep = Object.keys(cmd.env ?? {});
+  const sudoArgs = [...(tty ? [] : ['-n']), ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : []), '--', cmd.file, ...cmd.args];
+  return { ...cmd, file: 'sudo', args: sudoArgs };
+}
+
+export class ExecaRunner implements Runner {
+  constructor(private readonly log: Log) {}
+
+  async run(cmd: Command): Promise<RunResult> {
+    const { execa } = await import('execa');
+    const real = withPrivilege(cmd);
+    this.log.debug(`$ ${describe(cmd)}`);
+    const r = await execa(real.file, real.args, {
+      reject: false,
+      env: { ...process.env, ...(real.env ?? {}) },
+      cwd: real.cwd,
+      inputFile: real.inputFile,
+      stdin: real.inputFile ? undefined : 'ignore',
+      timeout: real.timeoutMs,
+      stripFinalNewline: true,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result: RunResult = {
+      exitCode: r.exitCode ?? (r.failed ? 127 : 0),
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
+      timedOut: Boolean(r.timedOut),
+    };
+    // A program that could not be started at all has no exit code: say why instead.
+    if (r.failed && r.exitCode === undefined && !r.timedOut) result.stderr ||= r.shortMessage ?? 'could not start';
+    if (result.stdout) this.log.debug(indent(result.stdout));
+    if (result.stderr) this.log.debug(indent(result.stderr));
+    return result;
+  }
+
+  async spawnDetached(cmd: Command, logFile: string): Promise<number> {
+    const real = withPrivilege(cmd);
+    this.log.debug(`$ ${describe(cmd)} (detached, log ${logFile})`);
+    // A service must outlive this process: its own session, its output straight into the log file.
+    const fd = openSync(logFile, 'a');
+    try {
+      const child = spawn(real.file, real.args, {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, ...(real.env ?? {}) },
+        cwd: real.cwd,
+      });
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('spawn', () => resolve(child.pid!));
+      });
+      child.unref();
+      return pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+const indent = (s: string): string =>
+  s
+    .split('\n')
+    .map((l) => '    ' + l)
+    .join('\n');

@@ -1,0 +1,107 @@
+// clean-all: stop what the tool started, put back every system file it changed, and remove
+// its state (registry data, keys, records). apt packages stay installed.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { ok } from '../exec/command.js';
+import type { Step } from '../engine/step.js';
+import { done, todo } from '../engine/step.js';
+import { crioService, dockerService, registryService, serviceManager } from '../service/index.js';
+import { pidFile } from '../service/supervisor.js';
+import { registryAnswers } from '../service/specs.js';
+import { statePaths } from '../state.js';
+import { REGISTRY_CONTAINER } from './registry.js';
+
+const exists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
+
+async function registryContainerExists(ctx: Context): Promise<boolean> {
+  return ok(await ctx.probe.run({ file: 'docker', args: ['container', 'inspect', REGISTRY_CONTAINER], privileged: true, readOnly: true, timeoutMs: 10_000 }));
+}
+
+export function stopRegistryStep(): Step {
+  return {
+    id: 'stop-registry',
+    title: 'local registry stopped',
+    async check(ctx) {
+      const container = await registryContainerExists(ctx);
+      const supervised = await exists(pidFile(ctx, 'registry'));
+      return container || supervised || (await registryAnswers()) ? todo('the registry is still there') : done();
+    },
+    async apply(ctx) {
+      if (await registryContainerExists(ctx)) await ctx.runner.run({ file: 'docker', args: ['rm', '-f', REGISTRY_CONTAINER], privileged: true });
+      await (await serviceManager(ctx)).stop(ctx, registryService(ctx));
+    },
+  };
+}
+
+/** Without systemd the tool started CRI-O and dockerd itself, so it stops them too. */
+export function stopSupervisedStep(): Step {
+  const specs = (ctx: Context) => [crioService(ctx), dockerService(ctx)];
+  return {
+    id: 'stop-services',
+    title: 'services the tool started stopped',
+    async check(ctx) {
+      if ((await serviceManager(ctx)).mode === 'systemd') return done('systemd manages them');
+      const left: string[] = [];
+      for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) left.push(s.name);
+      return left.length ? todo(`still running: ${left.join(', ')}`) : done();
+    },
+    async apply(ctx) {
+      const mgr = await serviceManager(ctx);
+      for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
+    },
+  };
+}
+
+export function restoreFilesStep(): Step {
+  return {
+    id: 'restore-files',
+    title: 'system files restored byte for byte',
+    async check(ctx) {
+      const n = Object.keys(await ctx.files.ledger()).length;
+      return n ? todo(`${n} file(s) changed by the tool`) : done();
+    },
+    async apply(ctx) {
+      const results = await ctx.files.restoreAll();
+      for (const r of results) ctx.log.debug(`  ${r.action}: ${r.path}`);
+      const missing = results.filter((r) => r.action === 'missing-backup');
+      if (missing.length) throw new Error(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`);
+      // A systemd-managed CRI-O keeps the removed drop-in's settings until it restarts.
+      const mgr = await serviceManager(ctx);
+      if (mgr.mode === 'systemd' && ctx.opts.root === '/' && (await mgr.state(ctx, crioService(ctx))).running) await mgr.restart(ctx, crioService(ctx));
+    },
+  };
+}
+
+export function removeStateStep(opts: { keys: boolean }): Step {
+  const targets = (ctx: Context): string[] => {
+    const p = statePaths(ctx.stateDir);
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), ...(opts.keys ? [p.keysDir] : [])];
+  };
+  return {
+    id: 'remove-state',
+    title: `state removed (${opts.keys ? 'registry data, keys' : 'registry data; keys kept'})`,
+    async check(ctx) {
+      const left: string[] = [];
+      for (const t of targets(ctx)) if (await exists(t)) left.push(t);
+      return left.length ? todo(`left: ${left.join(', ')}`) : done();
+    },
+    async apply(ctx) {
+      for (const t of targets(ctx)) {
+        if (!(await exists(t))) continue;
+        ctx.recorder.remove(t);
+        if (ctx.opts.dryRun) continue;
+        // Registry data written by a root-run registry may not be ours to delete.
+        const r = await fs.rm(t, { recursive: true, force: true }).then(
+          () => true,
+          () => false,
+        );
+        if (!r) await ctx.runner.run({ file: 'rm', args: ['-rf', '--', t], privileged: true });
+      }
+    },
+  };
+}

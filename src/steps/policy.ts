@@ -1,0 +1,59 @@
+// Installs the trust policy into the file CRI-O actually reads, the registries.d entry that makes
+// the library fetch cosign signatures, and the public key the policy names.
+import { promises as fs } from 'node:fs';
+import type { Context } from '../context.js';
+import { readCrioConfig } from '../crio-config.js';
+import { EnvironmentError } from '../errors.js';
+import type { Step } from '../engine/step.js';
+import { done, drift } from '../engine/step.js';
+import { parsePolicyText } from '../policy-file.js';
+import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from '../render/policy.js';
+import { registriesDText, renderRegistriesD } from '../render/registries-d.js';
+import { registryAddress, SYSTEM_PATHS } from '../settings.js';
+import { statePaths } from '../state.js';
+
+export interface DesiredFile {
+  path: string;
+  content: string | Buffer;
+  mode: number;
+  what: string;
+}
+
+/** The policy the tool renders for this machine: our registry signed, the pause image let in. */
+export async function renderedPolicyText(ctx: Context): Promise<string> {
+  const crio = await readCrioConfig(ctx.opts.root);
+  const s = defaultPolicySettings();
+  const pause = pauseScope(crio.pauseImage.value, s.signedScope);
+  if (!s.allowedScopes.includes(pause)) s.allowedScopes.push(pause);
+  return policyText(renderPolicy(s));
+}
+
+export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: string; text: string }): Promise<DesiredFile[]> {
+  const crio = await readCrioConfig(ctx.opts.root);
+  const pub = await fs.readFile(statePaths(ctx.stateDir).publicKey).catch(() => undefined);
+  if (!pub) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
+  const policy = userPolicy?.text ?? (await renderedPolicyText(ctx));
+  // Validate before anything is written: a policy CRI-O cannot read rejects every pull.
+  await parsePolicyText(policy, userPolicy?.file ?? 'rendered policy.json');
+  return [
+    { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
+    { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
+    { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
+  ];
+}
+
+export function policyStep(userPolicy?: { file: string; text: string }): Step {
+  return {
+    id: 'policy',
+    title: 'signature policy, registries.d and public key',
+    async check(ctx) {
+      const files = await desiredPolicyFiles(ctx, userPolicy);
+      const differ: string[] = [];
+      for (const f of files) if (!(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
+      return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(files[1].path);
+    },
+    async apply(ctx) {
+      for (const f of await desiredPolicyFiles(ctx, userPolicy)) await ctx.files.install(f.path, f.content, f.mode);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Steps that make sure a service the chain needs is up (no-ops when it already answers).
+import type { Context } from '../context.js';
+import { EnvironmentError } from '../errors.js';
+import type { Step } from '../engine/step.js';
+import { done, todo } from '../engine/step.js';
+import { which } from '../exec/which.js';
+import { dockerService, serviceManager } from '../service/index.js';
+import { crioSocket } from '../service/specs.js';
+import { crictl } from '../tools/crictl.js';
+import { isSystemdHost } from '../service/index.js';
+
+export function dockerStep(): Step {
+  return {
+    id: 'docker',
+    title: 'Docker engine',
+    async check(ctx) {
+      return (await dockerService(ctx).ready(ctx)) ? done() : todo('the Docker engine does not answer');
+    },
+    async apply(ctx) {
+      if (!(await which('dockerd'))) throw new EnvironmentError('the Docker engine (dockerd) is not installed', await setupHint());
+      await (await serviceManager(ctx)).start(ctx, dockerService(ctx));
+    },
+  };
+}
+
+export async function setupHint(): Promise<string> {
+  return (await isSystemdHost()) ? 'sudo crio-sigpoc setup' : 'sudo crio-sigpoc setup --from source';
+}
+
+/** Verdicts mean nothing without CRI-O: stop early with the command that brings it up. */
+export async function requireCrio(ctx: Context): Promise<void> {
+  const r = await ctx.probe.run({ ...(await crictl(ctx, ['--timeout', '3s', 'version'])), readOnly: true, timeoutMs: 10_000 });
+  if (r.exitCode !== 0) {
+    const why = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+    throw new EnvironmentError(`CRI-O is not reachable on unix://${await crioSocket(ctx)}${why ? `: ${why}` : ''}`, `${await setupHint()}   (then: crio-sigpoc status)`);
+  }
+}

@@ -1,0 +1,69 @@
+// The one CRI-O drop-in both paths write: cgroup manager matching PID 1, the pause image, and
+// signature_policy set explicitly (CRI-O re-checks stored images at container creation only then).
+import { parse } from 'smol-toml';
+import type { Context } from '../../context.js';
+import { crioConfigFiles } from '../../crio-config.js';
+import type { Step } from '../../engine/step.js';
+import { done, drift, todo } from '../../engine/step.js';
+import type { Host } from '../../host.js';
+import type { CrioDropinSettings } from '../../render/crio-dropin.js';
+import { renderCrioDropin } from '../../render/crio-dropin.js';
+import { IMAGES, imageRef, SYSTEM_PATHS } from '../../settings.js';
+import { CNI_PLUGIN_DIRS } from './cni.js';
+
+export type SetupSource = 'packages' | 'source';
+
+/** The packages path pulls pause from its home; the lab serves it from the local registry. */
+export const PAUSE_IMAGE: Record<SetupSource, string> = {
+  packages: 'registry.k8s.io/pause:3.10',
+  source: imageRef(IMAGES.pause),
+};
+
+export const cgroupManagerFor = (host: Pick<Host, 'systemd'>): CrioDropinSettings['cgroupManager'] => (host.systemd ? 'systemd' : 'cgroupfs');
+
+/**
+ * The policy file CRI-O would use without our drop-in: another file's signature_policy if one
+ * sets it (the packages' 10-crio.conf says /etc/crio/policy.json), else /etc/crio/policy.json.
+ * Pinning it keeps the file install-policy writes and the file CRI-O reads the same.
+ */
+export async function policyPathWithoutUs(ctx: Context): Promise<string> {
+  let policy = '';
+  for (const file of await crioConfigFiles(ctx.opts.root)) {
+    if (file === SYSTEM_PATHS.crioDropin) continue;
+    const text = (await ctx.files.read(file)) ?? '';
+    let doc: { crio?: { image?: { signature_policy?: unknown } } };
+    try {
+      doc = parse(text);
+    } catch {
+      continue; // readCrioConfig reports broken files; they decide nothing here.
+    }
+    const value = doc.crio?.image?.signature_policy;
+    if (typeof value === 'string') policy = value;
+  }
+  return policy || SYSTEM_PATHS.crioPolicy;
+}
+
+export async function dropinSettings(ctx: Context, host: Host, from: SetupSource): Promise<CrioDropinSettings> {
+  const base: CrioDropinSettings = {
+    cgroupManager: cgroupManagerFor(host),
+    pauseImage: PAUSE_IMAGE[from],
+    signaturePolicy: await policyPathWithoutUs(ctx),
+  };
+  return from === 'packages' ? base : { ...base, storageDriver: 'overlay', logLevel: 'info', cniPluginDirs: CNI_PLUGIN_DIRS };
+}
+
+export function crioDropinStep(host: Host, from: SetupSource, onChanged: () => void): Step {
+  const file = SYSTEM_PATHS.crioDropin;
+  const rendered = async (ctx: Context): Promise<string> => renderCrioDropin(await dropinSettings(ctx, host, from));
+  return {
+    id: 'crio-dropin',
+    title: `CRI-O drop-in ${file} (cgroup_manager ${cgroupManagerFor(host)}, pause image, signature_policy)`,
+    async check(ctx) {
+      if (await ctx.files.matches(file, await rendered(ctx))) return done();
+      return (await ctx.files.exists(file)) ? drift(`${file} differs from the rendered settings`) : todo(`no ${file}`);
+    },
+    async apply(ctx) {
+      if ((await ctx.files.install(file, await rendered(ctx), 0o644)) === 'written') onChanged();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// Installing a file that an earlier action produces (a download, a build) into a system path.
+import { promises as fs } from 'node:fs';
+import type { Context } from '../../context.js';
+
+export const fileExists = (p: string): Promise<boolean> =>
+  fs.stat(p).then(
+    (st) => st.isFile() && st.size > 0,
+    () => false,
+  );
+
+/**
+ * Through ctx.files, so the original is backed up and clean-all removes it. Under --dry-run the
+ * source may not exist yet (it is only downloaded or built in the real run): the plan still shows
+ * the write, with its source instead of a size and digest.
+ */
+export async function installFromFile(ctx: Context, target: string, source: string, mode: number): Promise<'unchanged' | 'written'> {
+  if (ctx.opts.dryRun && !(await fileExists(source))) {
+    const m = mode.toString(8).padStart(4, '0');
+    const where = ctx.sys(target);
+    ctx.recorder.actions.push({ kind: 'write', step: ctx.recorder.step, path: where, mode: m, bytes: 0, sha256: '', display: `write ${where} (mode ${m}, from ${source})` });
+    return 'written';
+  }
+  return ctx.files.installFile(target, source, mode);
+}
+
+/** Is the system file already a byte-for-byte copy of source (and executable as wanted)? */
+export async function sameAsSource(ctx: Context, target: string, source: string, mode: number): Promise<boolean> {
+  const [t, s] = await Promise.all([fs.stat(ctx.sys(target)).catch(() => undefined), fs.stat(source).catch(() => undefined)]);
+  // Sizes first: most differences show there without reading hundreds of MB.
+  if (!t || !s || t.size !== s.size || (t.mode & 0o7777) !== mode) return false;
+  return ctx.files.matches(target, await fs.readFile(source));
+}
