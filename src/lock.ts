@@ -7,9 +7,10 @@ export async function acquireRunLock(stateDir: string, waitMs = 120_000): Promis
   const { default: lockfile } = await import('proper-lockfile');
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const target = path.join(stateDir, 'lock');
-  await fs.writeFile(target, '', { flag: 'a' });
   try {
     return await lockfile.lock(target, {
+      // No file to lock: only the lock directory exists, and only while a run holds it.
+      realpath: false,
       stale: 30_000,
       update: 5_000,
       retries: { retries: Math.ceil(waitMs / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 },

@@ -19,6 +19,8 @@ export default (opts: GlobalOptions) =>
   stepsCommand(
     'clean-all',
     async (ctx) => {
+      // Under --root only the files of that tree and the state are touched, never live services.
+      if (opts.root !== '/') return [restoreFilesStep(), removeStateStep({ keys: true })];
       const crioUp = await (await serviceManager(ctx)).state(ctx, crioService(ctx)).then((s) => s.ready, () => false);
       const steps: Step[] = [cleanPodsStep(), ...(crioUp ? [cleanImagesStep()] : [])];
       return [...steps, stopRegistryStep(), stopSupervisedStep(), restoreFilesStep(), removeStateStep({ keys: true })];

@@ -3,15 +3,17 @@
 import type { Builder } from 'junit-report-builder';
 import type { Verdict } from './verdict.js';
 
+/** suite: the run's name, e.g. 'crio-sigpoc test-pods'; it also names each testcase's class. */
 export async function junitReport(verdicts: Verdict[], suite: string): Promise<string> {
   // CommonJS: module.exports is a shared builder, which its typings describe as `default`.
   const shared = (await import('junit-report-builder')).default as unknown as Builder;
   const builder = shared.newBuilder();
-  const ts = builder.testSuite().name(`crio-sigpoc ${suite}`);
+  const ts = builder.testSuite().name(suite);
+  const className = suite.replace(/\s+/g, '.');
   for (const v of verdicts) {
     const tc = ts
       .testCase()
-      .className(`crio-sigpoc.${suite}`)
+      .className(className)
       .name(v.node ? `${v.name} on ${v.node}` : v.name)
       .time(v.durationMs / 1000)
       .property('image', v.image)

@@ -63,7 +63,7 @@ test('NO_COLOR switches colour off even on a terminal; pipes get none', () => {
 });
 
 test('JUnit: one testcase per verdict, a failure with expected/actual/reason, skipped for not-run', async () => {
-  const xml = await junitReport([signedOk, unsignedError, notRun, { ...unsignedOk, node: 'node-a' }], 'test-pods');
+  const xml = await junitReport([signedOk, unsignedError, notRun, { ...unsignedOk, node: 'node-a' }], 'crio-sigpoc test-pods');
   assert.match(xml, /<testsuites tests="4" failures="1" errors="0" skipped="1"/);
   assert.equal((xml.match(/<testcase /g) ?? []).length, 4);
   assert.match(xml, /<testcase classname="crio-sigpoc.test-pods" name="unsigned" time="0.01">/);
@@ -74,7 +74,7 @@ test('JUnit: one testcase per verdict, a failure with expected/actual/reason, sk
 });
 
 test('JUnit reports are independent of each other', async () => {
-  await junitReport([signedOk], 'a');
-  const second = await junitReport([unsignedOk], 'b');
+  await junitReport([signedOk], 'crio-sigpoc a');
+  const second = await junitReport([unsignedOk], 'crio-sigpoc b');
   assert.equal((second.match(/<testcase /g) ?? []).length, 1);
 });

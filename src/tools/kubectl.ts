@@ -1,0 +1,129 @@
+// kubectl as the tool uses it: argv arrays through the context's runner, reads marked read-only
+// (so --dry-run still asks the cluster), every call bounded by kubectl's own request timeout.
+import type { Context } from '../context.js';
+import type { Command, RunResult } from '../exec/command.js';
+import { CommandFailed, ok } from '../exec/command.js';
+
+// The parts of the Kubernetes API objects (core/v1) the verdicts read.
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { exitCode?: number; reason?: string; message?: string };
+}
+
+export interface ContainerStatus {
+  name: string;
+  image?: string;
+  imageID?: string;
+  state?: ContainerState;
+  lastState?: ContainerState;
+  restartCount?: number;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Pod {
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
+  spec?: { nodeName?: string; containers?: { name: string; image: string }[] };
+  status?: { phase?: string; reason?: string; message?: string; conditions?: Condition[]; containerStatuses?: ContainerStatus[] };
+}
+
+export interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  involvedObject?: { kind?: string; name?: string; uid?: string; fieldPath?: string };
+  lastTimestamp?: string | null;
+  eventTime?: string | null;
+  metadata?: { creationTimestamp?: string };
+}
+
+export interface KubeNode {
+  metadata: { name: string };
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: Condition[] };
+}
+
+export type ClusterReach =
+  | { reachable: true; ready: boolean; server: string; detail: string }
+  | { reachable: false; installed: boolean; detail: string };
+
+const REQUEST_TIMEOUT_S = 10;
+
+function kubectl(args: string[], readOnly: boolean, timeoutMs = (REQUEST_TIMEOUT_S + 5) * 1000): Command {
+  return { file: 'kubectl', args: [...args, `--request-timeout=${REQUEST_TIMEOUT_S}s`], readOnly, timeoutMs };
+}
+
+/** The message a person needs from kubectl's stderr: its last line that is not klog noise. */
+export function kubectlError(r: RunResult): string {
+  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const plain = lines.filter((l) => !/^[EWI]\d{4} \d\d:\d\d:\d\d/.test(l));
+  return (plain.at(-1) ?? lines.at(-1) ?? (r.timedOut ? 'kubectl timed out' : `kubectl exited ${r.exitCode}`)).replace(/^error: /, '');
+}
+
+/** Reads `kubectl version -o json` and, once a server answered it, `kubectl get --raw /readyz`. */
+export function parseReach(version: RunResult, readyz?: RunResult): ClusterReach {
+  if (version.exitCode === 127 || /ENOENT/.test(version.stderr)) return { reachable: false, installed: false, detail: 'kubectl is not installed' };
+  let server: string | undefined;
+  try {
+    server = (JSON.parse(version.stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+  } catch {
+    // kubectl printed no JSON: the error on stderr says why.
+  }
+  if (!ok(version) || !server) return { reachable: false, installed: true, detail: kubectlError(version) };
+  const ready = readyz !== undefined && ok(readyz) && readyz.stdout.trim() === 'ok';
+  const detail = ready ? `API server ${server} ready` : `API server ${server} answers but is not ready: ${readyz ? kubectlError(readyz) : 'not asked'}`;
+  return { reachable: true, ready, server, detail };
+}
+
+export async function clusterReach(ctx: Context): Promise<ClusterReach> {
+  const version = await ctx.runner.run(kubectl(['version', '-o', 'json'], true));
+  const first = parseReach(version);
+  if (!first.reachable) return first;
+  return parseReach(version, await ctx.runner.run(kubectl(['get', '--raw', '/readyz'], true)));
+}
+
+async function getJson<T>(ctx: Context, args: string[]): Promise<T> {
+  const cmd = kubectl([...args, '-o', 'json'], true);
+  const r = await ctx.runner.run(cmd);
+  if (!ok(r)) throw new CommandFailed(cmd, r);
+  return JSON.parse(r.stdout) as T;
+}
+
+export async function apply(ctx: Context, file: string): Promise<void> {
+  const cmd = kubectl(['apply', '-f', file], false);
+  const r = await ctx.runner.run(cmd);
+  if (!ok(r)) throw new CommandFailed(cmd, r);
+}
+
+/** The pod, or undefined when it does not exist. */
+export async function getPod(ctx: Context, name: string): Promise<Pod | undefined> {
+  const cmd = kubectl(['get', 'pod', name, '-o', 'json', '--ignore-not-found'], true);
+  const r = await ctx.runner.run(cmd);
+  if (!ok(r)) throw new CommandFailed(cmd, r);
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as Pod) : undefined;
+}
+
+/** The events about one pod; with its uid, those of an earlier pod of the same name are left out. */
+export async function podEvents(ctx: Context, pod: { name: string; uid?: string }): Promise<KubeEvent[]> {
+  const selector = [`involvedObject.name=${pod.name}`, ...(pod.uid ? [`involvedObject.uid=${pod.uid}`] : [])].join(',');
+  return (await getJson<{ items: KubeEvent[] }>(ctx, ['get', 'events', '--field-selector', selector])).items;
+}
+
+export async function getNodes(ctx: Context): Promise<KubeNode[]> {
+  return (await getJson<{ items: KubeNode[] }>(ctx, ['get', 'nodes'])).items;
+}
+
+/** Deletes pods by name; with wait, returns only once they are gone, so a new run starts fresh. */
+export async function deletePods(ctx: Context, names: string[], opts: { wait: boolean; timeoutS?: number }): Promise<void> {
+  if (!names.length) return;
+  const waitArgs = opts.wait ? ['--wait=true', `--timeout=${opts.timeoutS ?? 60}s`] : ['--wait=false'];
+  const cmd: Command = { ...kubectl(['delete', 'pod', ...names, '--ignore-not-found', ...waitArgs], false), timeoutMs: ((opts.timeoutS ?? 60) + 15) * 1000 };
+  const r = await ctx.runner.run(cmd);
+  if (!ok(r)) throw new CommandFailed(cmd, r);
+}
