@@ -101,18 +101,17 @@ export async function apply(ctx: Context, file: string): Promise<void> {
   if (!ok(r)) throw new CommandFailed(cmd, r);
 }
 
-/** The pod, or undefined when it does not exist. */
-export async function getPod(ctx: Context, name: string): Promise<Pod | undefined> {
-  const cmd = kubectl(['get', 'pod', name, '-o', 'json', '--ignore-not-found'], true);
-  const r = await ctx.runner.run(cmd);
-  if (!ok(r)) throw new CommandFailed(cmd, r);
-  return r.stdout.trim() ? (JSON.parse(r.stdout) as Pod) : undefined;
+/** The pods carrying a label selector, e.g. every test pod in one call however many nodes. */
+export async function listPods(ctx: Context, selector: string): Promise<Pod[]> {
+  return (await getJson<{ items: Pod[] }>(ctx, ['get', 'pods', '-l', selector])).items;
 }
 
-/** The events about one pod; with its uid, those of an earlier pod of the same name are left out. */
-export async function podEvents(ctx: Context, pod: { name: string; uid?: string }): Promise<KubeEvent[]> {
-  const selector = [`involvedObject.name=${pod.name}`, ...(pod.uid ? [`involvedObject.uid=${pod.uid}`] : [])].join(',');
-  return (await getJson<{ items: KubeEvent[] }>(ctx, ['get', 'events', '--field-selector', selector])).items;
+/**
+ * The Warning events about pods: pull failures and sandbox failures are all Warnings. One call per
+ * poll instead of one per pod; callers match events to pods by name and uid.
+ */
+export async function podWarningEvents(ctx: Context): Promise<KubeEvent[]> {
+  return (await getJson<{ items: KubeEvent[] }>(ctx, ['get', 'events', '--field-selector', 'involvedObject.kind=Pod,type=Warning'])).items;
 }
 
 export async function getNodes(ctx: Context): Promise<KubeNode[]> {

@@ -1,0 +1,49 @@
+// The end-to-end suite drives the built CLI (dist/cli.js) against the real lab on this machine:
+// CRI-O, crictl, cosign, the registry and dockerd are the real programs, nothing is faked.
+import { execa } from 'execa';
+import path from 'node:path';
+import { snapshot } from '../helpers/tree.js';
+
+export const repo = path.resolve(import.meta.dirname, '../..');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function sigpoc(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await execa(process.execPath, [path.join(repo, 'dist/cli.js'), ...args], {
+    env: { NO_COLOR: '1', ...env },
+    reject: false,
+    stdin: 'ignore',
+    timeout: 3_000_000,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** The JSON document of a --json run, or a failure that shows what the command printed. */
+export function json<T = any>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+export const explain = (r: CliResult): string => `exit ${r.exitCode}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+
+/** Every system location the tool may touch, hashed file by file. */
+export async function systemSnapshot(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const dir of ['/etc/crio', '/etc/containers', '/etc/cni', '/usr/local/bin', '/etc/systemd/system']) {
+    const snap = await snapshot(dir).catch(() => ({}));
+    for (const [k, v] of Object.entries(snap)) out[path.join(dir, k)] = v;
+  }
+  return out;
+}
+
+export async function running(name: string): Promise<number[]> {
+  const r = await execa('pgrep', ['-x', name], { reject: false });
+  return String(r.stdout).split('\n').filter(Boolean).map(Number);
+}
