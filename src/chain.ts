@@ -1,6 +1,8 @@
 // The proof's chain, in order: registry, keys, test images, signature, policy. Each subcommand
 // runs the slice it needs; every step is a no-op once converged.
 import type { Context } from './context.js';
+import { readCrioConfig } from './crio-config.js';
+import { IMAGES, imageRef } from './settings.js';
 import type { Step } from './engine/step.js';
 import { imagesStep } from './steps/images.js';
 import { keysStep } from './steps/keys.js';
@@ -26,7 +28,9 @@ export async function registryChain(ctx: Context, o: ChainOptions): Promise<Step
 export async function signChain(ctx: Context, o: ChainOptions): Promise<Step[]> {
   const reg = await registryChain(ctx, o);
   const docker = reg.some((s) => s.id === 'docker') ? [] : [dockerStep()];
-  return [...docker, ...reg, keysStep({ force: o.forceKeys }), imagesStep({ offline: o.offline }), signStep({ cosign: o.cosign })];
+  // The lab's CRI-O takes its pause image from the local registry, so the chain puts it there.
+  const pause = (await readCrioConfig(ctx.opts.root)).pauseImage.value === imageRef(IMAGES.pause);
+  return [...docker, ...reg, keysStep({ force: o.forceKeys }), imagesStep({ offline: o.offline, pause }), signStep({ cosign: o.cosign })];
 }
 
 export async function fullChain(ctx: Context, o: ChainOptions): Promise<Step[]> {

@@ -52,8 +52,11 @@ sub('sign-image', 'push the test images and sign the signed one by digest', 'cri
 sub('install-policy', 'install policy.json where CRI-O reads it, registries.d and the public key', 'crio-sigpoc install-policy --policy my-policy.json', () => import('./commands/install-policy.js'))
   .option('--policy <file>', 'install this policy.json instead of the rendered one');
 
-sub('test', 'run the whole chain, then pull through CRI-O and check each verdict', 'crio-sigpoc test && crio-sigpoc clean', () => import('./commands/test.js'))
-  .option('--offline', 'build the test images locally instead of pulling alpine from Docker Hub', false);
+sub('test', 'run the whole chain, then pull through CRI-O and check every verdict of the matrix', 'crio-sigpoc test && crio-sigpoc clean', () => import('./commands/test.js'))
+  .option('--offline', 'build the test images locally instead of pulling alpine from Docker Hub', false)
+  .option('--case <name...>', 'run only these cases (see --list)')
+  .option('--list', 'name the cases and what each expects', false)
+  .option('--junit <file>', 'also write the verdicts as JUnit XML');
 
 sub('test-pods', 'run the signed and unsigned pods with kubectl and check their verdicts', 'crio-sigpoc test-pods --timeout 120', () => import('./commands/test-pods.js'))
   .option('--timeout <seconds>', 'how long to wait for each pod to settle', '120');

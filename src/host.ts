@@ -52,6 +52,10 @@ export async function detectHost(root: string): Promise<Host> {
   };
 }
 
+/** One line for people: what setup found and what follows from it. */
+export const describeHost = (h: Host): string =>
+  `${h.prettyName}, ${h.arch}, PID 1 ${h.systemd ? 'is systemd' : 'is not systemd'}, cgroup ${h.cgroupV2 ? 'v2' : 'v1 (or hybrid)'}`;
+
 /** The host of this run, read once. */
 export const hostOf = (ctx: Context): Promise<Host> => ctx.memo('host', () => detectHost(ctx.opts.root));
 

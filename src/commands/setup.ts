@@ -5,7 +5,7 @@ import { runSteps } from '../engine/run-steps.js';
 import type { Step } from '../engine/step.js';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { Host } from '../host.js';
-import { hostOf, isSupported, SUPPORTED } from '../host.js';
+import { describeHost, hostOf, isSupported, SUPPORTED } from '../host.js';
 import { planText } from '../report/plan-text.js';
 import type { SetupSource } from '../steps/setup/index.js';
 import { setupSteps } from '../steps/setup/index.js';
@@ -77,6 +77,7 @@ export async function setup(ctx: Context, opts: SetupOptions, io: Interaction = 
   const from = parseSource(opts.from);
   const host = await hostOf(ctx);
   refuseUnsupported(ctx, host, Boolean(opts.force));
+  ctx.log.info(`setup --from ${from} on ${describeHost(host)}`);
   const steps = setupSteps(host, from);
   // --dry-run changes nothing, so it asks nothing and needs no root.
   if (!ctx.opts.dryRun) await confirmDedicatedVm(ctx, steps, io);
@@ -89,4 +90,13 @@ export async function setup(ctx: Context, opts: SetupOptions, io: Interaction = 
   return { exitCode: 0, json: { from, host, dryRun: ctx.opts.dryRun, steps: reports, reboot } };
 }
 
-export default (opts: SetupOptions): Promise<number> => runCommand('setup', opts, (ctx) => setup(ctx, opts));
+/** --root redirects files, not apt-get or services: outside the real root, setup only plans. */
+function onlyPlansUnderRoot(opts: SetupOptions): void {
+  if (opts.root !== '/' && !opts.dryRun) throw new UsageError(`setup installs packages and starts services on this machine, which --root ${opts.root} cannot redirect`, 'add --dry-run to print the plan for that tree');
+}
+
+export default (opts: SetupOptions): Promise<number> =>
+  runCommand('setup', opts, (ctx) => {
+    onlyPlansUnderRoot(opts);
+    return setup(ctx, opts);
+  });

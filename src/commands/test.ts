@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { fullChain } from '../chain.js';
 import type { GlobalOptions } from '../context.js';
+import { UsageError } from '../errors.js';
 import { runSteps } from '../engine/run-steps.js';
 import { colourWanted } from '../report/colour.js';
 import { junitReport } from '../report/junit.js';
@@ -8,20 +9,48 @@ import { planText } from '../report/plan-text.js';
 import { verdictTable } from '../report/table.js';
 import { summarize, verdictExitCode } from '../report/verdict.js';
 import { requireCrio } from '../steps/services.js';
-import { BASE_CASES } from '../verify/cases.js';
-import { runPullCases } from '../verify/run-pulls.js';
+import type { MatrixCase } from '../verify/matrix/cases.js';
+import { MATRIX } from '../verify/matrix/cases.js';
+import { preparationSteps, runMatrix } from '../verify/matrix/run.js';
 import { runCommand } from './run-command.js';
 
-export default (opts: GlobalOptions & { offline?: boolean; junit?: string; cosign?: string }) =>
-  runCommand('test', opts, async (ctx) => {
-    if (!opts.dryRun) await requireCrio(ctx);
-    const reports = await runSteps(ctx, await fullChain(ctx, { offline: opts.offline, cosign: opts.cosign }));
-    if (opts.dryRun) {
-      if (!opts.json) process.stdout.write(planText(reports, true) + `  then: crictl rmi + crictl pull for ${BASE_CASES.map((c) => c.image).join(', ')}\n`);
-      return { exitCode: 0, json: { dryRun: true, steps: reports } };
-    }
-    const verdicts = await runPullCases(ctx, BASE_CASES);
-    if (opts.junit) await fs.writeFile(opts.junit, await junitReport(verdicts, 'crio-sigpoc test'));
-    if (!opts.json) process.stdout.write((await verdictTable(verdicts, { colour: colourWanted(), width: process.stdout.columns })) + '\n');
-    return { exitCode: verdictExitCode(verdicts), json: { steps: reports, verdicts, summary: summarize(verdicts) } };
-  });
+export interface TestOptions extends GlobalOptions {
+  offline?: boolean;
+  junit?: string;
+  case?: string[];
+  list?: boolean;
+}
+
+export function selectCases(names: string[] | undefined): MatrixCase[] {
+  if (!names?.length) return MATRIX;
+  const unknown = names.filter((n) => !MATRIX.some((c) => c.name === n));
+  if (unknown.length) throw new UsageError(`unknown case ${unknown.join(', ')}`, 'crio-sigpoc test --list');
+  return MATRIX.filter((c) => names.includes(c.name));
+}
+
+const listText = (): string => MATRIX.map((c) => `${c.number.padEnd(4)}${c.name.padEnd(24)}${c.expected.padEnd(10)}${c.title}`).join('\n') + '\n';
+
+export default (opts: TestOptions) =>
+  runCommand(
+    'test',
+    opts,
+    async (ctx) => {
+      if (opts.list) {
+        if (!opts.json) process.stdout.write(listText());
+        return { exitCode: 0, json: { cases: MATRIX.map(({ number, name, title, image, expected }) => ({ number, name, title, image, expected })) } };
+      }
+      const cases = selectCases(opts.case);
+      if (!opts.dryRun) await requireCrio(ctx);
+      const steps = [...(await fullChain(ctx, { offline: opts.offline })), ...preparationSteps(cases)];
+      const reports = await runSteps(ctx, steps);
+      if (opts.dryRun) {
+        if (!opts.json) process.stdout.write(planText(reports, true) + `  then, for each case: crictl rmi IMAGE, crictl pull IMAGE (${cases.length} cases)\n`);
+        return { exitCode: 0, json: { dryRun: true, steps: reports } };
+      }
+      const verdicts = await runMatrix(ctx, cases);
+      if (opts.junit) await fs.writeFile(opts.junit, await junitReport(verdicts, 'crio-sigpoc test'));
+      if (!opts.json) process.stdout.write((await verdictTable(verdicts, { colour: colourWanted(), width: process.stdout.columns })) + '\n');
+      return { exitCode: verdictExitCode(verdicts), json: { steps: reports, verdicts, summary: summarize(verdicts) } };
+    },
+    { lock: !opts.dryRun && !opts.list },
+  );

@@ -7,7 +7,8 @@ export type Action =
   | { kind: 'run'; step: string; argv: string[]; privileged: boolean; env: string[]; display: string }
   | { kind: 'start'; step: string; argv: string[]; privileged: boolean; log: string; display: string }
   | { kind: 'write'; step: string; path: string; mode: string; bytes: number; sha256: string; display: string }
-  | { kind: 'remove'; step: string; path: string; display: string };
+  | { kind: 'remove'; step: string; path: string; display: string }
+  | { kind: 'http'; step: string; method: string; url: string; display: string };
 
 export class Recorder {
   readonly actions: Action[] = [];
@@ -35,6 +36,11 @@ export class Recorder {
 
   remove(path: string): void {
     this.actions.push({ kind: 'remove', step: this.step, path, display: `remove ${path}` });
+  }
+
+  /** A change made through a registry's HTTP API rather than a program. */
+  http(method: string, url: string, what: string): void {
+    this.actions.push({ kind: 'http', step: this.step, method, url, display: `${method} ${url} (${what})` });
   }
 
   forStep(step: string): Action[] {

@@ -1,5 +1,6 @@
 // policy.json (containers-policy.json(5)) as the tool installs it.
 import { registryAddress, SYSTEM_PATHS } from '../settings.js';
+import { ALLOWED_SCOPE } from '../verify/matrix/lab-config.js';
 
 export type Requirement =
   | { type: 'reject' }
@@ -22,7 +23,8 @@ export interface PolicySettings {
 export const defaultPolicySettings = (): PolicySettings => ({
   signedScope: registryAddress,
   keyPath: SYSTEM_PATHS.publicKey,
-  allowedScopes: ['registry.k8s.io'],
+  // registry.k8s.io for the pause image; the matrix's one allowed-without-verification scope.
+  allowedScopes: ['registry.k8s.io', ALLOWED_SCOPE],
 });
 
 /** The pause image's scope: its repository when it lives in the signed registry, its host otherwise. */

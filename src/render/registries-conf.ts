@@ -2,10 +2,10 @@
 // containers library insists on TLS and every pull fails before any signature is looked at.
 import { stringify } from 'smol-toml';
 
-export function renderInsecureRegistry(location: string): string {
+export function renderInsecureRegistry(locations: string[]): string {
   return (
     '# Written by crio-sigpoc: the local test registry speaks plain HTTP on loopback.\n' +
-    stringify({ registry: [{ location, insecure: true }] }) +
+    stringify({ registry: locations.map((location) => ({ location, insecure: true })) }) +
     '\n'
   );
 }

@@ -1,6 +1,9 @@
 // Installs the trust policy into the file CRI-O actually reads, the registries.d entry that makes
 // the library fetch cosign signatures, and the public key the policy names.
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { OPEN_NAMESPACE, OPEN_NAMESPACE_POLICY, ORIGINAL_STYLE_FILE, ORIGINAL_STYLE_REGISTRIES_D } from '../verify/matrix/lab-config.js';
 import type { Context } from '../context.js';
 import { readCrioConfig } from '../crio-config.js';
 import { EnvironmentError } from '../errors.js';
@@ -39,6 +42,13 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
     { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
     { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
+    {
+      path: path.join(crio.signaturePolicyDir.value, `${OPEN_NAMESPACE}.json`),
+      content: policyText(OPEN_NAMESPACE_POLICY),
+      mode: 0o644,
+      what: `namespace policy of ${OPEN_NAMESPACE} (matrix cases 10 and 11)`,
+    },
+    { path: ORIGINAL_STYLE_FILE, content: stringify(ORIGINAL_STYLE_REGISTRIES_D), mode: 0o644, what: "registries.d in the original proof's style, one repository (matrix case 12)" },
   ];
 }
 

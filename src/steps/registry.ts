@@ -13,6 +13,7 @@ import { crioService, registryService, serviceManager } from '../service/index.j
 import { registryAnswers } from '../service/specs.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../settings.js';
 import { statePaths } from '../state.js';
+import { ALIAS_REGISTRY } from '../verify/matrix/lab-config.js';
 
 export type RegistryBackend = 'docker' | 'binary';
 export const REGISTRY_CONTAINER = 'crio-sigpoc-registry';
@@ -89,7 +90,8 @@ export function registryServiceStep(backend: () => Promise<RegistryBackend>): St
 }
 
 export function insecureRegistryStep(): Step {
-  const text = renderInsecureRegistry(registryAddress);
+  // Both names of the one registry: the matrix reaches it as localhost too (case 6).
+  const text = renderInsecureRegistry([registryAddress, ALIAS_REGISTRY]);
   return {
     id: 'registry-plain-http',
     title: 'registries.conf.d: local registry is plain HTTP',

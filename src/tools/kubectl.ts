@@ -61,7 +61,8 @@ function kubectl(args: string[], readOnly: boolean, timeoutMs = (REQUEST_TIMEOUT
 
 /** The message a person needs from kubectl's stderr: its last line that is not klog noise. */
 export function kubectlError(r: RunResult): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  // stdout may hold the client half of a reply (`version -o json`); the reason is on stderr.
+  const lines = (r.stderr.trim() ? r.stderr : r.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
   const plain = lines.filter((l) => !/^[EWI]\d{4} \d\d:\d\d:\d\d/.test(l));
   return (plain.at(-1) ?? lines.at(-1) ?? (r.timedOut ? 'kubectl timed out' : `kubectl exited ${r.exitCode}`)).replace(/^error: /, '');
 }
@@ -75,6 +76,8 @@ export function parseReach(version: RunResult, readyz?: RunResult): ClusterReach
   } catch {
     // kubectl printed no JSON: the error on stderr says why.
   }
+  // A kubeconfig user without credentials makes kubectl ask for a username, then fail with EOF.
+  if (/Please enter Username/.test(version.stdout)) return { reachable: false, installed: true, detail: 'the kubeconfig gives no credentials for its cluster (kubectl asked for a username)' };
   if (!ok(version) || !server) return { reachable: false, installed: true, detail: kubectlError(version) };
   const ready = readyz !== undefined && ok(readyz) && readyz.stdout.trim() === 'ok';
   const detail = ready ? `API server ${server} ready` : `API server ${server} answers but is not ready: ${readyz ? kubectlError(readyz) : 'not asked'}`;
@@ -95,8 +98,8 @@ async function getJson<T>(ctx: Context, args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-export async function apply(ctx: Context, file: string): Promise<void> {
-  const cmd = kubectl(['apply', '-f', file], false);
+export async function apply(ctx: Context, files: string[]): Promise<void> {
+  const cmd = kubectl(['apply', ...files.flatMap((f) => ['-f', f])], false);
   const r = await ctx.runner.run(cmd);
   if (!ok(r)) throw new CommandFailed(cmd, r);
 }

@@ -29,10 +29,9 @@ export function libraryReason(reason: string): string {
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] /, '').trim();
 
-/** CRI-O logs (at debug level) the policy file it applied to each pull. */
-export function policyPathFromLog(log: string, image: string): string | undefined {
-  let found: string | undefined;
-  const re = /Using pull policy path for image ([^:\s]+(?::\d+)?[^:\s]*(?::[^:\s"\\]+)?): \\?"([^"\\]+)\\?"/g;
-  for (const m of log.matchAll(re)) if (m[1] === image) found = m[2];
+/** CRI-O logs (at debug level) the policy file it applied to each pull: every one for image, in order. */
+export function policyPathsFromLog(log: string, image: string): string[] {
+  const found: string[] = [];
+  for (const m of log.matchAll(/Using pull policy path for image (\S+): \\?"([^"\\]+)\\?"/g)) if (m[1] === image) found.push(m[2]);
   return found;
 }

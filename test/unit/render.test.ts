@@ -40,8 +40,11 @@ test('registries.d turns on sigstore attachments and never uses the lookaside `s
 });
 
 test('registries.conf.d drop-in marks the local registry insecure (plain HTTP)', () => {
-  const doc = parseToml(renderInsecureRegistry(registryAddress)) as { registry: { location: string; insecure: boolean }[] };
-  assert.deepEqual(JSON.parse(JSON.stringify(doc.registry)), [{ location: '127.0.0.1:5003', insecure: true }]);
+  const doc = parseToml(renderInsecureRegistry([registryAddress, 'localhost:5003'])) as { registry: { location: string; insecure: boolean }[] };
+  assert.deepEqual(JSON.parse(JSON.stringify(doc.registry)), [
+    { location: '127.0.0.1:5003', insecure: true },
+    { location: 'localhost:5003', insecure: true },
+  ]);
 });
 
 test('CRI-O drop-in sets signature_policy explicitly and conmon_cgroup only for cgroupfs', () => {

@@ -19,7 +19,10 @@ type Answer = Partial<RunResult> | undefined;
 export class FakeRunner implements Runner {
   readonly calls: Command[] = [];
   readonly started: Command[] = [];
-  constructor(private readonly answer: (cmd: Command) => Answer | Promise<Answer> = () => undefined) {}
+  constructor(
+    private readonly answer: (cmd: Command) => Answer | Promise<Answer> = () => undefined,
+    private readonly onStart: (cmd: Command) => void = () => {},
+  ) {}
 
   async run(cmd: Command): Promise<RunResult> {
     this.calls.push(cmd);
@@ -29,6 +32,7 @@ export class FakeRunner implements Runner {
 
   async spawnDetached(cmd: Command): Promise<number> {
     this.started.push(cmd);
+    this.onStart(cmd);
     return 2_147_000_000; // a pid no process has
   }
 }
@@ -69,6 +73,7 @@ export function planOf(actions: Action[], replace: Record<string, string>): stri
   const tidy = (s: string): string => Object.entries(replace).reduce((acc, [from, to]) => acc.split(from).join(to), s);
   return actions.map((a) => {
     if (a.kind === 'run' || a.kind === 'start') return `${a.step}: ${a.kind === 'start' ? 'start ' : ''}${a.privileged ? '[root] ' : ''}${tidy(a.argv.join(' '))}`;
+    if (a.kind === 'http') return `${a.step}: ${a.method} ${a.url}`;
     return `${a.step}: ${a.kind} ${tidy(a.path)}`;
   });
 }

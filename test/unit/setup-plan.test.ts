@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setup } from '../../src/commands/setup.js';
-import { detectHost } from '../../src/host.js';
+import { detectHost, releaseArch } from '../../src/host.js';
 import { renderCrioDropin } from '../../src/render/crio-dropin.js';
 import { CRIO_REPO, KUBERNETES_REPO, renderSourcesList } from '../../src/steps/setup/apt-repos.js';
 import { dropinSettings } from '../../src/steps/setup/crio-dropin.js';
@@ -50,8 +50,7 @@ describe('setup --from packages --dry-run plan (the VM path, planned only: it ne
     test(`dry-run plan on ${fixture}: the exact programs, argv and file writes, in order`, async () => {
       const { root, cache, ctx, outcome } = await vmDryRun(fixture);
       assert.equal(outcome.exitCode, 0);
-      const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-      assert.deepEqual(planOf(ctx.recorder.actions, { [root]: 'ROOT', [cache]: 'CACHE' }), expectedVmPlan(arch));
+      assert.deepEqual(planOf(ctx.recorder.actions, { [root]: 'ROOT', [cache]: 'CACHE' }), expectedVmPlan(releaseArch()));
     });
   }
 

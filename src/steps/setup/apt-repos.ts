@@ -5,6 +5,7 @@ import { must } from '../../exec/command.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
 import { SYSTEM_PATHS, VERSIONS } from '../../settings.js';
+import { download } from './download.js';
 import { installFromFile } from './install-file.js';
 
 export interface AptRepo {
@@ -47,11 +48,10 @@ export function aptRepoStep(repo: AptRepo): Step {
       return done();
     },
     async apply(ctx) {
-      // Downloads land in the cache, as the invoking user; only the install needs root.
       const dir = path.join(ctx.cacheDir, 'downloads', repo.id);
       const key = path.join(dir, 'Release.key');
       const dearmored = path.join(dir, path.basename(repo.keyring));
-      await must(ctx.runner, { file: 'curl', args: ['-fsSL', '--retry', '3', '--create-dirs', '-o', key, `${repo.url}Release.key`], timeoutMs: 120_000 });
+      await download(ctx, `${repo.url}Release.key`, key);
       await must(ctx.runner, { file: 'gpg', args: ['--batch', '--yes', '--dearmor', '-o', dearmored, key] });
       await installFromFile(ctx, repo.keyring, dearmored, 0o644);
       await ctx.files.install(repo.list, renderSourcesList(repo), 0o644);

@@ -18,13 +18,13 @@ export interface Installed {
 
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive' };
 
-export const aptGet = (...args: string[]): Command => ({ file: 'apt-get', args, privileged: true, env: APT_ENV, timeoutMs: 30 * 60_000 });
+const aptGet = (...args: string[]): Command => ({ file: 'apt-get', args, privileged: true, env: APT_ENV, timeoutMs: 30 * 60_000 });
 
 /** `name=1.36.*`: apt's trailing-star version match keeps the package on one minor. */
-export const aptSpec = (w: Wanted): string => (w.versionPrefix ? `${w.name}=${w.versionPrefix}*` : w.name);
+const aptSpec = (w: Wanted): string => (w.versionPrefix ? `${w.name}=${w.versionPrefix}*` : w.name);
 
 /** dpkg-query lines "name<TAB>status<TAB>version"; unknown packages are simply absent. */
-export function parseDpkgQuery(stdout: string): Map<string, Installed> {
+function parseDpkgQuery(stdout: string): Map<string, Installed> {
   const out = new Map<string, Installed>();
   for (const line of stdout.split('\n')) {
     const [name, status, version] = line.split('\t');
@@ -46,7 +46,7 @@ export async function queryPackages(ctx: Context, names: string[]): Promise<Map<
 }
 
 /** What is missing or on the wrong version, in words; empty when all is in place. */
-export function missingPackages(wanted: Wanted[], found: Map<string, Installed>): string[] {
+function missingPackages(wanted: Wanted[], found: Map<string, Installed>): string[] {
   const out: string[] = [];
   for (const w of wanted) {
     const f = found.get(w.name);

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
-import { must } from '../../exec/command.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
 import { EnvironmentError } from '../../errors.js';
 import { SYSTEM_PATHS, VERSIONS } from '../../settings.js';
+import { download } from './download.js';
 import { installFromFile } from './install-file.js';
 
 export const cosignRelease = (arch: string, version: string = VERSIONS.cosign) => {
@@ -55,9 +55,8 @@ export function cosignReleaseStep(arch: string): Step {
       const verified = path.join(dir, rel.asset);
       const partial = `${verified}.part`;
       const sums = path.join(dir, 'cosign_checksums.txt');
-      const curl = (out: string, url: string) => must(ctx.runner, { file: 'curl', args: ['-fsSL', '--retry', '3', '--create-dirs', '-o', out, url], timeoutMs: 600_000 });
-      await curl(sums, rel.checksumsUrl);
-      await curl(partial, rel.url);
+      await download(ctx, rel.checksumsUrl, sums);
+      await download(ctx, rel.url, partial);
       if (!ctx.opts.dryRun) {
         try {
           verifySha256(await fs.readFile(partial), await fs.readFile(sums, 'utf8'), rel.asset, rel.checksumsUrl);

@@ -71,7 +71,7 @@ export function goInstallStep(id: string, t: GoInstallable): Step {
  * proxy (it answers 403 to the version list go queries for deprecation), so download the module
  * and build inside it. Under --dry-run nothing is downloaded: the plan names the directory.
  */
-export function crioModuleDir(ctx: Context): Promise<string> {
+function crioModuleDir(ctx: Context): Promise<string> {
   return ctx.memo('crio-module-dir', async () => {
     const r = await must(ctx.runner, { file: 'go', args: ['mod', 'download', '-json', `${CRIO_MODULE}@${VERSIONS.crio}`], timeoutMs: BUILD_TIMEOUT_MS });
     if (ctx.opts.dryRun) return `<Dir of ${CRIO_MODULE}@${VERSIONS.crio}>`;
@@ -106,11 +106,14 @@ export const pinnsBuildStep = (): Step =>
     await must(ctx.runner, { file: 'gcc', args: ['-std=c99', '-Os', '-Wall', '-static', '-o', tmp, ...sources], timeoutMs: 600_000 });
   });
 
-/** Asked only when something must be built: a full cache needs no Go at all. */
-async function requireGo(ctx: Context): Promise<void> {
-  const have = await ctx.memo('go-version', async () => {
-    const r = await ctx.runner.run({ file: 'go', args: ['env', 'GOVERSION'], readOnly: true });
-    return ok(r) ? r.stdout.trim() : '';
+/** Asked only when something must be built (once per run): a full cache needs no Go at all. */
+function requireGo(ctx: Context): Promise<void> {
+  return ctx.memo('go-required', async () => {
+    if (ok(await ctx.runner.run({ file: 'go', args: ['env', 'GOVERSION'], readOnly: true }))) return;
+    const missing = 'Go is needed to build CRI-O, crictl and cosign, and `go` was not found';
+    const next = 'install Go ≥ 1.26.3 (https://go.dev/dl) and put it on PATH, then run setup --from source again';
+    // A plan still shows every build; the real run stops here.
+    if (ctx.opts.dryRun) ctx.log.warn(`warning: ${missing}; ${next}`);
+    else throw new EnvironmentError(missing, next);
   });
-  if (!have) throw new EnvironmentError('Go is needed to build CRI-O, crictl and cosign, and `go` was not found', 'install Go ≥ 1.26.3 (https://go.dev/dl) and put it on PATH, then run setup --from source again');
 }

@@ -28,5 +28,21 @@ export async function sameAsSource(ctx: Context, target: string, source: string,
   const [t, s] = await Promise.all([fs.stat(ctx.sys(target)).catch(() => undefined), fs.stat(source).catch(() => undefined)]);
   // Sizes first: most differences show there without reading hundreds of MB.
   if (!t || !s || t.size !== s.size || (t.mode & 0o7777) !== mode) return false;
-  return ctx.files.matches(target, await fs.readFile(source));
+  return sameBytes(ctx.sys(target), source).catch(() => false);
+}
+
+/** Chunked compare: a converged lab rereads ~400 MB of binaries, so no whole-file buffers. */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const chunk = 4 << 20;
+  const [fa, fb] = await Promise.all([fs.open(a), fs.open(b)]);
+  try {
+    const [ba, bb] = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+    for (let pos = 0; ; pos += chunk) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, chunk, pos), fb.read(bb, 0, chunk, pos)]);
+      if (ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+      if (ra.bytesRead < chunk) return true;
+    }
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
 }

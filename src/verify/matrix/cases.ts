@@ -1,0 +1,177 @@
+// The verdict matrix as data: every way an image should be let in or kept out, each with how it
+// is prepared, what CRI-O must decide, and how its reason is recognised.
+import type { Step } from '../../engine/step.js';
+import { IMAGES, imageRef } from '../../settings.js';
+import type { Expectation } from '../../report/verdict.js';
+import { cosignBinary } from '../../tools/cosign.js';
+import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
+import type { Signer } from './prepare.js';
+import { copiedStep, imageStep, indexStep, movedTagStep, otherKeyStep } from './prepare.js';
+
+export const NO_SIGNATURE = /A signature was required, but no signature exists/;
+
+export type Procedure = 'pull' | 'invisible-signature' | 'preloaded';
+
+export interface MatrixCase {
+  /** The issue's numbering, kept in the README. */
+  number: string;
+  name: string;
+  title: string;
+  image: string;
+  expected: Expectation;
+  /** For a rejection: the library's words that must follow SignatureValidationFailed. */
+  reason?: RegExp;
+  /** Pull inside this namespace (crictl pull --pod-config), as kubelet does for a pod. */
+  namespace?: string;
+  procedure: Procedure;
+  /** Cases with the same key share an image and run one after another. */
+  serial?: string;
+  /** Which optional program the case needs: it is shown as not run, with the reason, when absent. */
+  needs?: 'cosign-v2' | 'cosign-v3';
+  prepare(): Step[];
+}
+
+export const cosignV2Binary = (): string => process.env.CRIO_SIGPOC_COSIGN_V2 || 'cosign-v2';
+
+const trusted = (): Signer => ({ key: 'trusted', cosign: cosignBinary(), format: 'legacy' });
+const ref = (name: string, tag = 'v1'): string => `${matrixRepo(name)}:${tag}`;
+
+export const MATRIX: MatrixCase[] = [
+  { number: '1', name: 'signed', title: 'signed with the trusted key', image: imageRef(IMAGES.signed), expected: 'accepted', procedure: 'pull', prepare: () => [] },
+  { number: '2', name: 'unsigned', title: 'no signature at all', image: imageRef(IMAGES.unsigned), expected: 'rejected', reason: NO_SIGNATURE, procedure: 'pull', prepare: () => [] },
+  {
+    number: '3',
+    name: 'other-key',
+    title: 'signed with a key the policy does not trust',
+    image: ref('other-key'),
+    expected: 'rejected',
+    reason: /verif|invalid|signature/i,
+    procedure: 'pull',
+    prepare: () => [otherKeyStep(), imageStep('matrix-other-key-image', ref('other-key'), { key: 'other', cosign: cosignBinary(), format: 'legacy' })],
+  },
+  {
+    number: '4',
+    name: 'moved-tag',
+    title: 'the signed tag moved to other content after signing',
+    image: ref('moved'),
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    procedure: 'pull',
+    prepare: () => [movedTagStep('matrix-moved-tag', ref('moved'), trusted())],
+  },
+  {
+    number: '5',
+    name: 'copied',
+    title: 'a valid signature copied with its image into another repository (matchRepository)',
+    image: ref('copied', IMAGES.signed.tag),
+    expected: 'rejected',
+    reason: /identity|not accepted|does not match/i,
+    procedure: 'pull',
+    prepare: () => [copiedStep('matrix-copied', imageRef(IMAGES.signed), ref('copied', IMAGES.signed.tag))],
+  },
+  {
+    number: '6',
+    name: 'other-name',
+    title: 'the same registry reached by a name the policy does not list (default: reject)',
+    image: `${ALIAS_REGISTRY}/${IMAGES.signed.repository.split('/').slice(1).join('/')}:${IMAGES.signed.tag}`,
+    expected: 'rejected',
+    reason: /rejected by policy/,
+    procedure: 'pull',
+    prepare: () => [],
+  },
+  {
+    number: '7',
+    name: 'allowed-scope',
+    title: 'a scope allowed without verification, as the pause image is',
+    image: ref('allowed'),
+    expected: 'accepted',
+    procedure: 'pull',
+    prepare: () => [imageStep('matrix-allowed-image', ref('allowed'))],
+  },
+  {
+    number: '8',
+    name: 'cosign-v3-bundle',
+    title: "signed by cosign v3 in its default format (Sigstore bundle): cosign verify passes, CRI-O cannot see it",
+    image: ref('v3-bundle'),
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    procedure: 'invisible-signature',
+    needs: 'cosign-v3',
+    prepare: () => [imageStep('matrix-v3-bundle-image', ref('v3-bundle'), { key: 'trusted', cosign: cosignBinary(), format: 'bundle' })],
+  },
+  {
+    number: '9',
+    name: 'cosign-v2',
+    title: 'signed by cosign v2 with the flags the tool chooses',
+    image: ref('cosign-v2'),
+    expected: 'accepted',
+    procedure: 'pull',
+    needs: 'cosign-v2',
+    prepare: () => [imageStep('matrix-cosign-v2-image', ref('cosign-v2'), { key: 'trusted', cosign: cosignV2Binary(), format: 'legacy' })],
+  },
+  {
+    number: '10',
+    name: 'preloaded',
+    title: 'unsigned image already in storage from before the policy: new pull and container creation refused',
+    image: ref('preloaded'),
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    procedure: 'preloaded',
+    prepare: () => [imageStep('matrix-preloaded-image', ref('preloaded'))],
+  },
+  {
+    number: '11a',
+    name: 'namespace-open',
+    title: `namespace policy: accepted in namespace ${OPEN_NAMESPACE} (its own policy file)`,
+    image: ref('namespaced'),
+    expected: 'accepted',
+    namespace: OPEN_NAMESPACE,
+    procedure: 'pull',
+    serial: 'namespaced',
+    prepare: () => [imageStep('matrix-namespaced-image', ref('namespaced'))],
+  },
+  {
+    number: '11b',
+    name: 'namespace-closed',
+    title: `namespace policy: the same image rejected in namespace ${CLOSED_NAMESPACE} (global policy)`,
+    image: ref('namespaced'),
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    namespace: CLOSED_NAMESPACE,
+    procedure: 'pull',
+    serial: 'namespaced',
+    prepare: () => [imageStep('matrix-namespaced-image', ref('namespaced'))],
+  },
+  {
+    number: '12',
+    name: 'original-registries-d',
+    title: "the original proof's registries.d (`sigstore:` only): a correctly signed image is rejected",
+    image: `${ORIGINAL_STYLE_SCOPE}:v1`,
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    procedure: 'pull',
+    prepare: () => [imageStep('matrix-original-registries-d-image', `${ORIGINAL_STYLE_SCOPE}:v1`, trusted())],
+  },
+  {
+    number: '13a',
+    name: 'index-only',
+    title: 'multi-platform image signed only at its index digest',
+    image: ref('multi-index'),
+    expected: 'rejected',
+    reason: NO_SIGNATURE,
+    procedure: 'pull',
+    prepare: () => [indexStep('matrix-index-only', ref('multi-index'), trusted())],
+  },
+  {
+    number: '13b',
+    name: 'index-recursive',
+    title: 'multi-platform image signed recursively (every platform digest)',
+    image: ref('multi-recursive'),
+    expected: 'accepted',
+    procedure: 'pull',
+    prepare: () => [indexStep('matrix-index-recursive', ref('multi-recursive'), { ...trusted(), recursive: true })],
+  },
+];
+
+/** The fix a user needs when cosign's default format is the reason (case 8). */
+export const BUNDLE_FIX = 'sign with: cosign sign --key cosign.key --new-bundle-format=false --use-signing-config=false --tlog-upload=false IMAGE@DIGEST';

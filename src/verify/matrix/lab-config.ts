@@ -1,0 +1,23 @@
+// What the matrix adds to the node's configuration so that each case can hold without disturbing
+// the others: its own repositories under matrix/, one allowed scope, a second name for the same
+// registry, one namespace policy, and one registries.d file in the original proof's style.
+import { registryAddress, REGISTRY } from '../../settings.js';
+
+export const MATRIX_NAMESPACE = `${registryAddress}/matrix`;
+export const matrixRepo = (name: string): string => `${MATRIX_NAMESPACE}/${name}`;
+
+/** Case 7: let in without verification, as the pause image's registry is. */
+export const ALLOWED_SCOPE = matrixRepo('allowed');
+
+/** Case 6: the same registry under a name the policy does not list. */
+export const ALIAS_REGISTRY = `localhost:${REGISTRY.port}`;
+
+/** Cases 10 and 11: a namespace whose policy lets everything in; any other namespace falls back. */
+export const OPEN_NAMESPACE = 'sigpoc-open';
+export const CLOSED_NAMESPACE = 'sigpoc-closed';
+export const OPEN_NAMESPACE_POLICY = { default: [{ type: 'insecureAcceptAnything' }] };
+
+/** Case 12: the original proof's registries.d, scoped to one repository so the others keep theirs. */
+export const ORIGINAL_STYLE_SCOPE = matrixRepo('original-registries-d');
+export const ORIGINAL_STYLE_REGISTRIES_D = { docker: { [ORIGINAL_STYLE_SCOPE]: { sigstore: `http://${registryAddress}` } } };
+export const ORIGINAL_STYLE_FILE = '/etc/containers/registries.d/crio-sigpoc-original-poc-style.yaml';

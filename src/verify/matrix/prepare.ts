@@ -1,0 +1,177 @@
+// Preparation of the matrix's images, as converging steps: each checks the registry and does
+// nothing when its images and signatures are already there, so a warm run only pulls.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../../context.js';
+import { must } from '../../exec/command.js';
+import type { Step } from '../../engine/step.js';
+import { done, todo } from '../../engine/step.js';
+import { statePaths } from '../../state.js';
+import { buildAndPush, tagExists } from '../../steps/images.js';
+import { keyPassphrase } from '../../steps/keys.js';
+import { cosignBinary, cosignVersion, signArgs } from '../../tools/cosign.js';
+import { manifestDigest, manifestUrl, putIndex, signatureTag } from '../../tools/registry.js';
+
+export type SignFormat = 'legacy' | 'bundle';
+export interface Signer {
+  /** Which key pair: ours (trusted) or a second one the policy does not know. */
+  key: 'trusted' | 'other';
+  cosign: string;
+  format: SignFormat;
+  recursive?: boolean;
+}
+
+const parse = (ref: string): { repository: string; tag: string } => {
+  const i = ref.lastIndexOf(':');
+  return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
+};
+
+export const otherKeyDir = (ctx: Context): string => path.join(ctx.stateDir, 'keys-other');
+
+async function keyFiles(ctx: Context, key: Signer['key']): Promise<{ privateKey: string; passphrase: string }> {
+  if (key === 'trusted') return { privateKey: statePaths(ctx.stateDir).privateKey, passphrase: ctx.opts.dryRun ? '' : await keyPassphrase(ctx) };
+  const dir = otherKeyDir(ctx);
+  return { privateKey: path.join(dir, 'cosign.key'), passphrase: await fs.readFile(path.join(dir, 'cosign.password'), 'utf8').catch(() => '') };
+}
+
+/** Where the signature of digest lives: cosign's .sig tag, or the referrers fallback tag of a bundle. */
+export const signatureLocation = (digest: string, format: SignFormat): string => (format === 'legacy' ? signatureTag(digest) : digest.replace(':', '-'));
+
+export async function isSigned(repository: string, digest: string, format: SignFormat): Promise<boolean> {
+  return (await manifestDigest(repository, signatureLocation(digest, format)).catch(() => undefined)) !== undefined;
+}
+
+export async function sign(ctx: Context, repository: string, digest: string, s: Signer): Promise<void> {
+  const { major } = await cosignVersion(ctx, s.cosign);
+  const { privateKey, passphrase } = await keyFiles(ctx, s.key);
+  const byDigest = `${repository}@${digest}`;
+  // The bundle case is cosign v3's default: only the transparency log and signing config are off.
+  const args =
+    s.format === 'legacy'
+      ? signArgs(major, privateKey, byDigest)
+      : ['sign', '--key', privateKey, '--tlog-upload=false', '--use-signing-config=false', '--yes', byDigest];
+  if (s.recursive) args.splice(1, 0, '--recursive');
+  await must(ctx.runner, { file: s.cosign, args, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'], timeoutMs: 120_000 });
+}
+
+/** A second key pair, unknown to the policy (case 3). */
+export function otherKeyStep(): Step {
+  return {
+    id: 'matrix-other-key',
+    title: 'a second cosign key pair the policy does not trust',
+    async check(ctx) {
+      return (await fs.access(path.join(otherKeyDir(ctx), 'cosign.key')).then(() => true, () => false)) ? done() : todo('no second key pair');
+    },
+    async apply(ctx) {
+      const dir = otherKeyDir(ctx);
+      const passphrase = randomBytes(24).toString('base64url');
+      if (!ctx.opts.dryRun) {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        await fs.rm(path.join(dir, 'cosign.key'), { force: true });
+        await fs.rm(path.join(dir, 'cosign.pub'), { force: true });
+        await fs.writeFile(path.join(dir, 'cosign.password'), passphrase, { mode: 0o600 });
+      }
+      await must(ctx.runner, { file: cosignBinary(), args: ['generate-key-pair'], cwd: dir, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'] });
+    },
+  };
+}
+
+/** An image of its own, optionally signed. */
+export function imageStep(id: string, ref: string, signer?: Signer): Step {
+  const { repository, tag } = parse(ref);
+  return {
+    id,
+    title: `${ref}${signer ? ` signed (${signer.key} key, ${path.basename(signer.cosign)}, ${signer.format})` : ' unsigned'}`,
+    async check() {
+      const digest = await manifestDigest(repository, tag).catch(() => undefined);
+      if (!digest) return todo(`${ref} is not in the registry`);
+      if (signer && !(await isSigned(repository, digest, signer.format))) return todo(`${ref} is not signed yet`);
+      return done();
+    },
+    async apply(ctx) {
+      if (!(await tagExists({ repository, tag }))) await buildAndPush(ctx, ref, ref);
+      if (!signer) return;
+      const digest = (await manifestDigest(repository, tag).catch(() => undefined)) ?? 'sha256:<digest>';
+      await sign(ctx, repository, digest, signer);
+    },
+  };
+}
+
+/** Case 4: sign the tag's content, then push other content under the same tag. */
+export function movedTagStep(id: string, ref: string, signer: Signer): Step {
+  const { repository, tag } = parse(ref);
+  const record = (ctx: Context): string => path.join(ctx.stateDir, 'matrix', `${id}.json`);
+  return {
+    id,
+    title: `${ref} signed, then moved to other content`,
+    async check(ctx) {
+      const signedDigest = await fs.readFile(record(ctx), 'utf8').then((t) => JSON.parse(t).signedDigest as string, () => undefined);
+      const now = await manifestDigest(repository, tag).catch(() => undefined);
+      if (!signedDigest || !now) return todo('not prepared');
+      if (now === signedDigest) return todo('the tag still points at the signed content');
+      return (await isSigned(repository, signedDigest, signer.format)) ? done(`signed ${signedDigest.slice(0, 19)}…, now ${now.slice(0, 19)}…`) : todo('the first content is not signed');
+    },
+    async apply(ctx) {
+      await buildAndPush(ctx, ref, `${ref} before the move`);
+      const signedDigest = (await manifestDigest(repository, tag).catch(() => undefined)) ?? 'sha256:<digest>';
+      await sign(ctx, repository, signedDigest, signer);
+      await buildAndPush(ctx, ref, `${ref} after the move`);
+      if (ctx.opts.dryRun) return;
+      await fs.mkdir(path.dirname(record(ctx)), { recursive: true });
+      await fs.writeFile(record(ctx), JSON.stringify({ signedDigest }) + '\n');
+    },
+  };
+}
+
+/** Case 5: the signed image and its signature copied, as they are, into another repository. */
+export function copiedStep(id: string, from: string, to: string): Step {
+  const dst = parse(to);
+  return {
+    id,
+    title: `${from} and its signature copied to ${to}`,
+    async check() {
+      const digest = await manifestDigest(dst.repository, dst.tag).catch(() => undefined);
+      return digest && (await isSigned(dst.repository, digest, 'legacy')) ? done() : todo(`${to} or its copied signature is missing`);
+    },
+    async apply(ctx) {
+      // cosign copy moves the image and its signature manifest byte for byte.
+      await must(ctx.runner, { file: cosignBinary(), args: ['copy', '--force', from, to], timeoutMs: 120_000 });
+    },
+  };
+}
+
+/** Case 13: a two-platform index whose platform images are built here; signed at the index only, or recursively. */
+export function indexStep(id: string, ref: string, signer: Signer): Step {
+  const { repository, tag } = parse(ref);
+  const platforms = [
+    { os: 'linux', architecture: 'amd64', tag: `${tag}-amd64` },
+    { os: 'linux', architecture: 'arm64', tag: `${tag}-arm64` },
+  ];
+  return {
+    id,
+    title: `${ref}: a two-platform index signed ${signer.recursive ? 'recursively' : 'at the index digest only'}`,
+    async check() {
+      const digest = await manifestDigest(repository, tag).catch(() => undefined);
+      if (!digest) return todo(`${ref} is not in the registry`);
+      if (!(await isSigned(repository, digest, signer.format))) return todo('the index is not signed');
+      if (signer.recursive) {
+        const amd64 = await manifestDigest(repository, platforms[0].tag).catch(() => undefined);
+        if (!amd64 || !(await isSigned(repository, amd64, signer.format))) return todo('the platform image is not signed');
+      }
+      return done();
+    },
+    async apply(ctx) {
+      const entries = [];
+      for (const p of platforms) {
+        const platformRef = `${repository}:${p.tag}`;
+        if (!(await tagExists({ repository, tag: p.tag }))) await buildAndPush(ctx, platformRef, `${platformRef}`);
+        const digest = (await manifestDigest(repository, p.tag).catch(() => undefined)) ?? 'sha256:<digest>';
+        entries.push({ digest, platform: { os: p.os, architecture: p.architecture } });
+      }
+      ctx.recorder.http('PUT', manifestUrl(repository, tag), 'a manifest list of the two platform images');
+      const digest = ctx.opts.dryRun ? 'sha256:<index-digest>' : await putIndex(repository, tag, entries);
+      await sign(ctx, repository, digest, signer);
+    },
+  };
+}
