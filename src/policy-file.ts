@@ -4,9 +4,29 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
-const identity = z.object({ type: z.enum(['matchExact', 'matchRepoDigestOrExact', 'matchRepository', 'exactReference', 'exactRepository', 'remapIdentity']) }).passthrough();
+// Field names and rules as signature/policy_config.go and policy_config_sigstore.go enforce them:
+// unknown keys, a missing key source or two of them make the library refuse the whole policy.
+const identity = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('matchExact') }).strict(),
+  z.object({ type: z.literal('matchRepoDigestOrExact') }).strict(),
+  z.object({ type: z.literal('matchRepository') }).strict(),
+  z.object({ type: z.literal('exactReference'), dockerReference: z.string() }).strict(),
+  z.object({ type: z.literal('exactRepository'), dockerRepository: z.string() }).strict(),
+  z.object({ type: z.literal('remapIdentity'), prefix: z.string(), signedPrefix: z.string() }).strict(),
+]);
 
-const requirement = z.discriminatedUnion('type', [
+/** Reports `message` unless exactly one (or, with atMostOne, at most one) of `keys` is present. */
+const oneOf =
+  (keys: string[], message: string, atMostOne = false) =>
+  (value: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const n = keys.filter((k) => value[k] !== undefined).length;
+    if (n > 1 || (n === 0 && !atMostOne)) ctx.addIssue({ code: 'custom', message, params: { finding: 'key-sources' } });
+  };
+
+const sigstoreKeys = ['keyPath', 'keyPaths', 'keyData', 'keyDatas', 'fulcio', 'pki'];
+const rekorKeys = ['rekorPublicKeyPath', 'rekorPublicKeyPaths', 'rekorPublicKeyData', 'rekorPublicKeyDatas'];
+
+export const requirementSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reject') }).strict(),
   z.object({ type: z.literal('insecureAcceptAnything') }).strict(),
   z
@@ -14,33 +34,44 @@ const requirement = z.discriminatedUnion('type', [
       type: z.literal('signedBy'),
       keyType: z.enum(['GPGKeys', 'signedByGPGKeys']),
       keyPath: z.string().optional(),
-      keyPaths: z.array(z.string()).optional(),
+      keyPaths: z.array(z.string()).min(1).optional(),
       keyData: z.string().optional(),
       signedIdentity: identity.optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine(oneOf(['keyPath', 'keyPaths', 'keyData'], 'exactly one of keyPath, keyPaths and keyData must be specified')),
+  z.object({ type: z.literal('signedBaseLayer'), baseLayerIdentity: identity }).strict(),
   z
     .object({
       type: z.literal('sigstoreSigned'),
       keyPath: z.string().optional(),
-      keyPaths: z.array(z.string()).optional(),
+      keyPaths: z.array(z.string()).min(1).optional(),
       keyData: z.string().optional(),
-      keyDatas: z.array(z.string()).optional(),
+      keyDatas: z.array(z.string()).min(1).optional(),
       fulcio: z.record(z.string(), z.unknown()).optional(),
       pki: z.record(z.string(), z.unknown()).optional(),
       rekorPublicKeyPath: z.string().optional(),
-      rekorPublicKeyPaths: z.array(z.string()).optional(),
+      rekorPublicKeyPaths: z.array(z.string()).min(1).optional(),
       rekorPublicKeyData: z.string().optional(),
-      rekorPublicKeyDatas: z.array(z.string()).optional(),
+      rekorPublicKeyDatas: z.array(z.string()).min(1).optional(),
       signedIdentity: identity.optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine(oneOf(sigstoreKeys, `exactly one of ${sigstoreKeys.join(', ')} must be specified`))
+    .superRefine(oneOf(rekorKeys, `at most one of ${rekorKeys.join(', ')} can be used`, true))
+    .superRefine((r, ctx) => {
+      const rekor = rekorKeys.some((k) => r[k as keyof typeof r] !== undefined);
+      if (r.fulcio && !rekor) ctx.addIssue({ code: 'custom', message: 'fulcio needs a rekorPublicKey* as well', params: { finding: 'key-sources' } });
+      if (r.pki && rekor) ctx.addIssue({ code: 'custom', message: 'rekorPublicKey* is not supported with pki', params: { finding: 'key-sources' } });
+    }),
 ]);
+
+export type PolicyRequirement = z.infer<typeof requirementSchema>;
 
 export const policySchema = z
   .object({
-    default: z.array(requirement).min(1),
-    transports: z.record(z.string(), z.record(z.string(), z.array(requirement).min(1))).optional(),
+    default: z.array(requirementSchema).min(1),
+    transports: z.record(z.string(), z.record(z.string(), z.array(requirementSchema).min(1))).optional(),
   })
   .strict();
 

@@ -14,11 +14,11 @@ export interface CrioDropinSettings {
 
 export function renderCrioDropin(s: CrioDropinSettings): string {
   const runtime: Record<string, unknown> = { cgroup_manager: s.cgroupManager };
+  if (s.logLevel) runtime.log_level = s.logLevel;
   // conmon must live in the pod's cgroup when no systemd manages cgroups.
   if (s.cgroupManager === 'cgroupfs') runtime.conmon_cgroup = 'pod';
   const crio: Record<string, unknown> = {};
   if (s.storageDriver) crio.storage_driver = s.storageDriver;
-  if (s.logLevel) crio.log_level = s.logLevel;
   const doc: Record<string, unknown> = {
     crio: {
       ...crio,

@@ -16,16 +16,33 @@ export function classifyPull(r: RunResult): PullOutcome {
     return { actual: 'accepted', reason: m ? `pulled (${m[1]})` : 'pulled' };
   }
   if (r.timedOut) return { actual: 'error', reason: 'crictl pull timed out' };
-  const i = text.indexOf(SIGNATURE_REASON);
-  if (i >= 0) return { actual: 'rejected', reason: oneLine(text.slice(i)) };
-  return { actual: 'error', reason: oneLine(text) || `crictl exited ${r.exitCode}` };
+  const line = lastLine(text, SIGNATURE_REASON);
+  if (line) return { actual: 'rejected', reason: signatureReason(line) };
+  return { actual: 'error', reason: errorReason(text) || `crictl exited ${r.exitCode}` };
 }
 
-/** The library's own words after CRI-O's wrapper, e.g. "A signature was required, but no signature exists". */
-export function libraryReason(reason: string): string {
-  const m = /Source image rejected: ([^;]+)/.exec(reason);
-  return m ? m[1].trim() : reason;
+/** crictl repeats CRI-O's error on an E… line and a level=fatal line; the last one is enough. */
+const lastLine = (text: string, needle: string): string | undefined =>
+  text
+    .split('\n')
+    .filter((l) => l.includes(needle))
+    .pop();
+
+/** "SignatureValidationFailed: Source image rejected: <the library's words>", without the artifact-pull noise. */
+export function signatureReason(line: string): string {
+  const from = unquote(line.slice(line.indexOf(SIGNATURE_REASON)));
+  const body = from.replace(/; artifact err: .*$/, '').replace(/"\s*(image=.*)?$/, '');
+  const m = /Source image rejected: (.*)$/.exec(body);
+  return m ? `${SIGNATURE_REASON}: Source image rejected: ${m[1].trim()}` : body.trim();
 }
+
+function errorReason(text: string): string {
+  const fatal = lastLine(text, 'level=fatal');
+  if (fatal) return unquote(fatal.replace(/^.*level=fatal msg="/, '').replace(/"\s*$/, ''));
+  return oneLine(text.split('\n').filter((l) => !l.includes('level=warning')).join('\n'));
+}
+
+const unquote = (s: string): string => s.replace(/\\"/g, '"');
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] /, '').trim();
 

@@ -53,7 +53,10 @@ test('CRI-O drop-in sets signature_policy explicitly and conmon_cgroup only for 
   assert.equal(systemd.crio.image.pause_image, 'registry.k8s.io/pause:3.10');
   assert.equal(systemd.crio.runtime.cgroup_manager, 'systemd');
   assert.equal(systemd.crio.runtime.conmon_cgroup, undefined);
-  const cgroupfs = parseToml(renderCrioDropin({ cgroupManager: 'cgroupfs', pauseImage: 'x', signaturePolicy: '/p.json', cniPluginDirs: ['/usr/lib/cni'] })) as any;
+  const cgroupfs = parseToml(renderCrioDropin({ cgroupManager: 'cgroupfs', pauseImage: 'x', signaturePolicy: '/p.json', cniPluginDirs: ['/usr/lib/cni'], logLevel: 'debug' })) as any;
+  // log_level lives in [crio.runtime]; anywhere else CRI-O ignores it and never logs the policy path.
+  assert.equal(cgroupfs.crio.runtime.log_level, 'debug');
+  assert.equal(cgroupfs.crio.log_level, undefined);
   assert.equal(cgroupfs.crio.runtime.conmon_cgroup, 'pod');
   assert.deepEqual(cgroupfs.crio.network.plugin_dirs, ['/usr/lib/cni']);
 });

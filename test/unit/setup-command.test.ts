@@ -158,13 +158,13 @@ describe('host detection and the CRI-O settings that follow from it', () => {
     const root = await rootFrom('debian-12', { systemd: false });
     const ctx = testContext(root, new FakeRunner());
     const host = await detectHost(root);
-    assert.deepEqual(await dropinSettings(ctx, host, 'packages'), { cgroupManager: 'cgroupfs', pauseImage: 'registry.k8s.io/pause:3.10', signaturePolicy: '/etc/crio/policy.json' });
+    assert.deepEqual(await dropinSettings(ctx, host, 'packages'), { cgroupManager: 'cgroupfs', pauseImage: 'registry.k8s.io/pause:3.10', signaturePolicy: '/etc/crio/policy.json', logLevel: 'debug' });
     assert.deepEqual(await dropinSettings(ctx, host, 'source'), {
       cgroupManager: 'cgroupfs',
       pauseImage: '127.0.0.1:5003/pause:3.10',
       signaturePolicy: '/etc/crio/policy.json',
       storageDriver: 'overlay',
-      logLevel: 'info',
+      logLevel: 'debug',
       cniPluginDirs: ['/usr/lib/cni'],
     });
   });

@@ -48,8 +48,10 @@ export async function dropinSettings(ctx: Context, host: Host, from: SetupSource
     cgroupManager: cgroupManagerFor(host),
     pauseImage: PAUSE_IMAGE[from],
     signaturePolicy: await policyPathWithoutUs(ctx),
+    // CRI-O names the policy file it applies to each pull only at debug level; that line is evidence.
+    logLevel: 'debug',
   };
-  return from === 'packages' ? base : { ...base, storageDriver: 'overlay', logLevel: 'info', cniPluginDirs: CNI_PLUGIN_DIRS };
+  return from === 'packages' ? base : { ...base, storageDriver: 'overlay', cniPluginDirs: CNI_PLUGIN_DIRS };
 }
 
 export function crioDropinStep(host: Host, from: SetupSource, onChanged: () => void): Step {

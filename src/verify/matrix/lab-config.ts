@@ -19,5 +19,7 @@ export const OPEN_NAMESPACE_POLICY = { default: [{ type: 'insecureAcceptAnything
 
 /** Case 12: the original proof's registries.d, scoped to one repository so the others keep theirs. */
 export const ORIGINAL_STYLE_SCOPE = matrixRepo('original-registries-d');
-export const ORIGINAL_STYLE_REGISTRIES_D = { docker: { [ORIGINAL_STYLE_SCOPE]: { sigstore: `http://${registryAddress}` } } };
+// use-sigstore-attachments is looked up scope by scope like the other keys, so the registry-wide
+// `true` would leak into this repository unless it is switched off here, as the original had it.
+export const ORIGINAL_STYLE_REGISTRIES_D = { docker: { [ORIGINAL_STYLE_SCOPE]: { sigstore: `http://${registryAddress}`, 'use-sigstore-attachments': false } } };
 export const ORIGINAL_STYLE_FILE = '/etc/containers/registries.d/crio-sigpoc-original-poc-style.yaml';

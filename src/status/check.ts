@@ -1,0 +1,38 @@
+// One line of `crio-sigpoc status`: what was checked, how it looks, and the command that fixes it.
+import { EXIT } from '../errors.js';
+
+export type Level = 'ok' | 'warning' | 'problem';
+
+export interface Check {
+  id: string;
+  title: string;
+  level: Level;
+  detail: string;
+  /** The command or edit that removes a warning or problem. */
+  fix?: string;
+  /** Lines that show why: a diff, log lines. */
+  evidence?: string;
+}
+
+export const check = (id: string, title: string, level: Level, detail: string, more: { fix?: string; evidence?: string } = {}): Check => ({
+  id,
+  title,
+  level,
+  detail,
+  ...(more.fix && level !== 'ok' ? { fix: more.fix } : {}),
+  ...(more.evidence ? { evidence: more.evidence } : {}),
+});
+
+/** Exit 3 (environment not ready) when any check found a problem; warnings alone exit 0. */
+export const statusExitCode = (checks: Check[]): number => (checks.some((c) => c.level === 'problem') ? EXIT.environment : EXIT.ok);
+
+export function tally(checks: Check[]): Record<Level, number> {
+  return {
+    ok: checks.filter((c) => c.level === 'ok').length,
+    warning: checks.filter((c) => c.level === 'warning').length,
+    problem: checks.filter((c) => c.level === 'problem').length,
+  };
+}
+
+/** A program that could not be started at all (ExecaRunner reports ENOENT as exit 127). */
+export const notInstalled = (r: { exitCode: number; stderr: string }): boolean => r.exitCode === 127 || /\bENOENT\b/.test(r.stderr);
