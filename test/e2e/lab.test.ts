@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { explain, json, running, sigpoc, systemSnapshot } from './helpers.js';
+import { MATRIX } from '../../src/verify/matrix/cases.js';
 
 const SIGNED = '127.0.0.1:5003/alpine:3.20.3';
 const UNSIGNED = '127.0.0.1:5003/unsigned/alpine:3.20.3';
@@ -42,27 +43,67 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.deepEqual(changed.map((s: { id: string }) => s.id), [], 'steps that did work on a converged lab');
   });
 
-  test('test: CRI-O accepts the signed image and rejects the unsigned one with SignatureValidationFailed', async () => {
+  test('test: every case of the matrix gets the verdict it must, for the reason it must', async () => {
     const r = await sigpoc(['test', '--offline', '--json']);
     assert.equal(r.exitCode, 0, explain(r));
     const { verdicts } = json(r);
-    const signed = verdicts.find((v: { name: string }) => v.name === 'signed');
-    const unsigned = verdicts.find((v: { name: string }) => v.name === 'unsigned');
-    assert.equal(signed.actual, 'accepted', signed.reason);
-    assert.equal(unsigned.actual, 'rejected', unsigned.reason);
-    assert.match(unsigned.reason, /SignatureValidationFailed/);
-    assert.match(unsigned.reason, /A signature was required, but no signature exists/);
+    assert.deepEqual(verdicts.map((v: { name: string }) => v.name), MATRIX.map((c) => c.name), 'every case ran, in order');
+    for (const c of MATRIX) {
+      const v = verdicts.find((x: { name: string }) => x.name === c.name);
+      assert.equal(v.actual, c.expected, `${c.name}: ${v.reason}`);
+      if (c.expected === 'rejected') {
+        assert.match(v.reason, /SignatureValidationFailed/, c.name);
+        assert.match(v.reason, c.reason!, c.name);
+      }
+      assert.equal(v.pass, true, c.name);
+    }
     assert.equal(await inCrioStorage(SIGNED), true);
     assert.equal(await inCrioStorage(UNSIGNED), false);
+  });
+
+  test('the reasons users rely on read as CRI-O gave them', async () => {
+    const r = await sigpoc(['test', '--offline', '--json', '--case', 'unsigned', 'other-key', 'copied', 'other-name', 'cosign-v3-bundle', 'preloaded']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const by = Object.fromEntries(json(r).verdicts.map((v: { name: string; reason: string }) => [v.name, v.reason]));
+    assert.equal(by.unsigned, 'SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists');
+    assert.match(by['other-key'], /cryptographic signature verification failed/);
+    assert.match(by.copied, /Signature for identity "127\.0\.0\.1:5003\/alpine" is not accepted/);
+    assert.match(by['other-name'], /Running image docker:\/\/localhost:5003\/alpine:3\.20\.3 is rejected by policy/);
+    assert.match(by['cosign-v3-bundle'], /^signature invisible to CRI-O \(cosign verify passes\)/);
+    assert.match(by['cosign-v3-bundle'], /--new-bundle-format=false/);
+    assert.match(by.preloaded, /pull: SignatureValidationFailed.* \| create: SignatureValidationFailed/);
+  });
+
+  test('signatures made by cosign v3 and by cosign v2, with the flags the tool chooses, are both accepted', async () => {
+    const r = await sigpoc(['test', '--offline', '--json', '--case', 'signed', 'cosign-v2']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const signedRecord = JSON.parse(await fs.readFile('/var/lib/crio-sigpoc/signed.json', 'utf8'));
+    assert.match(signedRecord.cosign, /^v3\./, 'the trusted image was signed by cosign v3');
+    for (const v of json(r).verdicts) assert.equal(v.actual, 'accepted', `${v.name}: ${v.reason}`);
+    const v2 = await execa('cosign-v2', ['version'], { reject: false });
+    assert.match(String(v2.stdout), /GitVersion:\s+v2\./);
   });
 
   test("CRI-O's own log names the policy file the tool installed for each pull", async () => {
     const r = await sigpoc(['test', '--offline', '--json']);
     const { verdicts } = json(r);
-    const cfg = await sigpoc(['status', '--json']);
-    for (const v of verdicts) assert.equal(v.policyPath, '/etc/crio/policy.json', `${v.name}: ${explain(cfg)}`);
+    for (const v of verdicts) {
+      if (v.name === 'namespace-open') assert.equal(v.policyPath, '/etc/crio/policies/sigpoc-open.json', v.name);
+      else if (v.actual !== 'not-run') assert.equal(v.policyPath, '/etc/crio/policy.json', v.name);
+    }
+    const log = await fs.readFile('/var/lib/crio-sigpoc/logs/crio.log', 'utf8');
+    assert.match(log, /Using pull policy path for image 127\.0\.0\.1:5003\/alpine:3\.20\.3: \\"\/etc\/crio\/policy\.json\\"/);
     const installed = JSON.parse(await fs.readFile('/etc/crio/policy.json', 'utf8'));
     assert.equal(installed.transports.docker['127.0.0.1:5003'][0].type, 'sigstoreSigned');
+  });
+
+  test('--junit writes one testcase per case, none failed', async () => {
+    const file = '/tmp/crio-sigpoc-e2e-junit.xml';
+    const r = await sigpoc(['test', '--offline', '--junit', file]);
+    assert.equal(r.exitCode, 0, explain(r));
+    const xml = await fs.readFile(file, 'utf8');
+    assert.equal((xml.match(/<testcase /g) ?? []).length, MATRIX.length);
+    assert.ok(!xml.includes('<failure'), xml);
   });
 
   test('a second test redoes only the verdicts', async () => {

@@ -1,0 +1,107 @@
+// Gathers every status check. The probes are independent, read-only and short, so they run at
+// once: status answers in about the time of its slowest probe.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import type { CrioConfig } from '../crio-config.js';
+import { readCrioConfig } from '../crio-config.js';
+import { parsePolicyText } from '../policy-file.js';
+import { isSystemdHost } from '../service/index.js';
+import type { ServiceMode } from '../service/types.js';
+import { IMAGES, SYSTEM_PATHS } from '../settings.js';
+import { statePaths } from '../state.js';
+import { renderedPolicyText } from '../steps/policy.js';
+import { setupHint } from '../steps/services.js';
+import type { Check } from './check.js';
+import { crioLogCheck, crioLogFacts } from './crio-log.js';
+import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
+import { keyPairCheck, policyKeysCheck } from './keys.js';
+import type { PolicyFacts } from './policy-content.js';
+import { policyContentCheck } from './policy-content.js';
+import { policySourceCheck } from './policy-source.js';
+import type { RegistriesDFacts } from './registries-d.js';
+import { registriesDCheck } from './registries-d.js';
+import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
+import { toolChecks } from './tools.js';
+
+const readText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
+
+async function policyFacts(ctx: Context, cfg: CrioConfig): Promise<PolicyFacts> {
+  const file = cfg.effectivePolicyPath;
+  const facts: PolicyFacts = { path: file, rendered: await renderedPolicyText(ctx) };
+  try {
+    facts.text = await fs.readFile(ctx.sys(file), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') facts.readError = (e as Error).message;
+    return facts;
+  }
+  try {
+    facts.parsed = await parsePolicyText(facts.text, file);
+  } catch (e) {
+    facts.parseError = (e as Error).message;
+  }
+  return facts;
+}
+
+async function policyKeys(ctx: Context, policy: PolicyFacts): Promise<Check | undefined> {
+  if (!policy.parsed) return undefined;
+  const reqs = [...policy.parsed.default, ...Object.values(policy.parsed.transports ?? {}).flatMap((scopes) => Object.values(scopes).flat())];
+  const paths = [...new Set(reqs.flatMap((r) => (r.type === 'sigstoreSigned' ? [...(r.keyPath ? [r.keyPath] : []), ...(r.keyPaths ?? [])] : [])))];
+  const ours = statePaths(ctx.stateDir).publicKey;
+  const oursText = await readText(ours);
+  return policyKeysCheck({
+    keys: await Promise.all(paths.map(async (p) => ({ path: p, text: await readText(ctx.sys(p)) }))),
+    statePublicKey: oursText === undefined ? undefined : { path: ours, text: oursText },
+  });
+}
+
+async function registriesDFacts(ctx: Context): Promise<RegistriesDFacts> {
+  const dir = SYSTEM_PATHS.registriesD;
+  const { parse } = await import('yaml');
+  // Only *.yaml files count (containers-registries.d(5)).
+  const names = (await fs.readdir(ctx.sys(dir)).catch(() => [] as string[])).filter((n) => n.endsWith('.yaml')).sort();
+  const files = await Promise.all(
+    names.map(async (n) => {
+      const p = path.join(dir, n);
+      const text = (await readText(ctx.sys(p))) ?? '';
+      try {
+        return { path: p, doc: parse(text) as unknown };
+      } catch (e) {
+        return { path: p, error: (e as Error).message.split('\n')[0] };
+      }
+    }),
+  );
+  // CRI-O runs as root: root's per-user directory, when it exists, replaces /etc's.
+  const home = '/root/.config/containers/registries.d';
+  const shadow = await fs.stat(ctx.sys(home)).then((s) => s.isDirectory(), () => false);
+  return { dir, files, shadowedBy: shadow ? home : undefined };
+}
+
+async function keyPairFacts(ctx: Context) {
+  const { publicKey, privateKey } = statePaths(ctx.stateDir);
+  const [pub, priv] = await Promise.all([fs.stat(publicKey).catch(() => undefined), fs.stat(privateKey).catch(() => undefined)]);
+  return { publicKey, privateKey, publicExists: Boolean(pub), privateMode: priv ? priv.mode & 0o7777 : undefined };
+}
+
+async function registryChecks(): Promise<Check[]> {
+  const reg = registryCheck(await registryFacts(1_000));
+  return reg.level === 'ok' ? [reg, signatureCheck(await signatureFacts())] : [reg];
+}
+
+export async function collectChecks(ctx: Context): Promise<Check[]> {
+  const [systemd, hint, cfg] = await Promise.all([isSystemdHost(), setupHint(), readCrioConfig(ctx.opts.root)]);
+  const mode: ServiceMode = systemd ? 'systemd' : 'supervised';
+  const policy = policyFacts(ctx, cfg);
+  const groups = await Promise.all([
+    toolChecks(ctx, hint),
+    crioServiceFacts(ctx, cfg.listen.value, mode).then((f) => [crioServiceCheck(f, hint)]),
+    [policySourceCheck(cfg, hint)],
+    policy.then(policyContentCheck).then((c) => [c]),
+    policy.then((p) => policyKeys(ctx, p)).then((c) => (c ? [c] : [])),
+    registriesDFacts(ctx).then((f) => [registriesDCheck(f, IMAGES.signed.repository, IMAGES.signed.tag)]),
+    keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
+    registryChecks(),
+    crioLogFacts(ctx, mode).then((f) => [crioLogCheck(f)]),
+  ]);
+  return groups.flat();
+}
