@@ -297,7 +297,7 @@ export async function lintPolicy(ctx: Context, opts: { policy?: string; registri
 export async function refusePolicyErrors(text: string, file: string, ctx: Context, pending: PendingFile[]): Promise<void> {
   const result = await ctx.memo(`policy-lint:${file}`, async () => {
     const r = await lintPolicyText(text, file, ctx, { pending });
-    for (const f of r.findings) if (f.severity === 'warning' || f.file !== file) ctx.log.warn(findingText(f).trimEnd());
+    for (const f of r.findings) if (f.severity === 'warning' && f.file === file) ctx.log.warn(findingText(f).trimEnd());
     return r;
   });
   const errors = result.findings.filter((f) => f.file === file);

@@ -19,13 +19,18 @@ const RELEVANT = /signature|policy|sigstore/i;
 /** Image metadata that merely names signature sizes. */
 const NOISE = /signatures?-sizes/;
 
-/** CRI-O logs logfmt (time=… level=… msg="…"); a person needs the time, the level and the message. */
+/** The msg="…" of a logfmt line (CRI-O's and crictl's log format), unescaped. */
+export function logfmtMessage(line: string): string | undefined {
+  return /msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1].replace(/\\(.)/g, '$1').trim();
+}
+
+/** A person needs the time, the level and the message of a log line, not its source position. */
 export function condense(line: string): string {
+  const msg = logfmtMessage(line);
+  if (msg === undefined) return line;
   const time = /time="[^"]*T(\d\d:\d\d:\d\d)/.exec(line)?.[1];
   const level = /level=(\w+)/.exec(line)?.[1];
-  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
-  if (!msg) return line;
-  return [time, level, msg.replace(/\\(.)/g, '$1').trim()].filter(Boolean).join(' ');
+  return [time, level, msg].filter(Boolean).join(' ');
 }
 const TITLE = "CRI-O's recent signature log lines";
 

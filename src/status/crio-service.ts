@@ -7,6 +7,7 @@ import { isRoot } from '../exec/execa-runner.js';
 import type { ServiceMode } from '../service/types.js';
 import type { Check } from './check.js';
 import { check, notInstalled } from './check.js';
+import { logfmtMessage } from './crio-log.js';
 
 export interface CrioServiceFacts {
   mode: ServiceMode;
@@ -29,7 +30,8 @@ export function crioServiceCheck(f: CrioServiceFacts, setupHint: string): Check 
   if (f.crictl && !notInstalled(f.crictl)) {
     const version = /RuntimeVersion:\s*(\S+)/.exec(f.crictl.stdout)?.[1];
     if (f.crictl.exitCode === 0 && !f.crictl.timedOut) return check('crio', TITLE, 'ok', `CRI-O${version ? ` ${version}` : ''} answers on ${endpoint} (${how})`);
-    const why = f.crictl.timedOut ? 'no answer within 3s' : ((f.crictl.stderr || f.crictl.stdout).trim().split('\n').pop() ?? '');
+    const last = (f.crictl.stderr || f.crictl.stdout).trim().split('\n').pop() ?? '';
+    const why = f.crictl.timedOut ? 'no answer within 3s' : (logfmtMessage(last) ?? last);
     return check('crio', TITLE, 'problem', `CRI-O does not answer on ${endpoint}: ${why} (${how})`, { fix: start });
   }
   const running = f.processRunning || f.unitActive === true;

@@ -9,7 +9,7 @@ import { readCrioConfig } from '../crio-config.js';
 import { EnvironmentError } from '../errors.js';
 import type { Step } from '../engine/step.js';
 import { done, drift } from '../engine/step.js';
-import { parsePolicyText } from '../policy-file.js';
+import { refusePolicyErrors } from '../policy/lint.js';
 import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from '../render/policy.js';
 import { registriesDText, renderRegistriesD } from '../render/registries-d.js';
 import { registryAddress, SYSTEM_PATHS } from '../settings.js';
@@ -36,9 +36,7 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
   const pub = await fs.readFile(statePaths(ctx.stateDir).publicKey).catch(() => undefined);
   if (!pub) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
   const policy = userPolicy?.text ?? (await renderedPolicyText(ctx));
-  // Validate before anything is written: a policy CRI-O cannot read rejects every pull.
-  await parsePolicyText(policy, userPolicy?.file ?? 'rendered policy.json');
-  return [
+  const files: DesiredFile[] = [
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
     { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
     { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
@@ -50,6 +48,10 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
     },
     { path: ORIGINAL_STYLE_FILE, content: stringify(ORIGINAL_STYLE_REGISTRIES_D), mode: 0o644, what: "registries.d in the original proof's style, one repository (matrix case 12)" },
   ];
+  // Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot
+  // read, or one that rejects what it means to let in, is refused (exit 2).
+  await refusePolicyErrors(policy, userPolicy?.file ?? 'rendered policy.json', ctx, files);
+  return files;
 }
 
 export function policyStep(userPolicy?: { file: string; text: string }): Step {
