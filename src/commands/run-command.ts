@@ -6,6 +6,9 @@ import { acquireRunLock } from '../lock.js';
 import { CommandFailed } from '../exec/command.js';
 import { StepFailed } from '../engine/run-steps.js';
 
+/** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
+const lockWaitMs = (): number => 1000 * (Number(process.env.CRIO_SIGPOC_LOCK_WAIT) || 120);
+
 export interface CommandOutcome {
   exitCode: number;
   /** What --json prints (one document on stdout). */
@@ -21,7 +24,7 @@ export async function runCommand(
   const ctx = createContext(opts);
   let release: (() => Promise<void>) | undefined;
   try {
-    if (lock) release = await acquireRunLock(ctx.stateDir);
+    if (lock) release = await acquireRunLock(ctx.stateDir, lockWaitMs());
     const outcome = await body(ctx);
     if (opts.json) process.stdout.write(JSON.stringify({ command: name, ok: outcome.exitCode === 0, exitCode: outcome.exitCode, ...(outcome.json as object) }, null, 2) + '\n');
     return outcome.exitCode;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import type { Command, RunResult, Runner } from './command.js';
 import { describe } from './command.js';
+import { which } from './which.js';
 import type { Log } from '../ui/log.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
@@ -24,6 +25,9 @@ export class ExecaRunner implements Runner {
     const { execa } = await import('execa');
     const real = withPrivilege(cmd);
     this.log.debug(`$ ${describe(cmd)}`);
+    if (real.file === 'sudo' && !(await which('sudo'))) {
+      return { exitCode: 126, stdout: '', stderr: `${cmd.file} needs root and sudo is not installed: run crio-sigpoc as root`, timedOut: false };
+    }
     const r = await execa(real.file, real.args, {
       reject: false,
       env: { ...process.env, ...(real.env ?? {}) },

@@ -149,7 +149,9 @@ function outcome(reqs: PolicyRequirement[], ref: NormalisedImage, rd: Registries
   if (reqs.some((r) => r.type === 'reject' || r.type === 'signedBaseLayer')) return 'rejected';
   if (reqs.every((r) => r.type === 'insecureAcceptAnything')) return 'accepted without verification';
   const sigstore = reqs.filter((r): r is Extract<PolicyRequirement, { type: 'sigstoreSigned' }> => r.type === 'sigstoreSigned');
-  if (sigstore.length && !attachmentsFor(rd, chain).enabled && !lookasideFor(rd, chain).entry) return 'rejected: no signature can be found';
+  if (sigstore.length && !attachmentsFor(rd, chain).enabled) {
+    return lookasideFor(rd, chain).entry ? 'rejected when signed with cosign: only the lookaside is read, and cosign never writes there' : 'rejected: no signature can be found';
+  }
   if (sigstore.some((r) => ['matchExact', 'exactReference'].includes(r.signedIdentity?.type ?? ''))) return 'rejected: the identity rule never matches a cosign signature';
   if (!ref.digest && sigstore.some((r) => !r.signedIdentity || ['matchRepoDigestOrExact', 'remapIdentity'].includes(r.signedIdentity.type))) return 'rejected when pulled by tag: the identity rule needs the tag in the signature, and cosign names only the repository';
   return `accepted only with ${reqs.length > 1 ? 'every requirement above satisfied' : 'a valid signature'}`;
