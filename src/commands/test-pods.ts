@@ -75,7 +75,7 @@ export default (opts: TestPodsOptions): Promise<number> =>
 
     const cases = opts.allNodes ? perNodeCases(await nodesToTest(ctx)) : POD_CASES;
     // A fresh start: the pods of an earlier run go first, and their old status and events with them.
-    await deletePods(ctx, [...new Set(cases.map((c) => c.pod))], { wait: true });
+    await deletePods(ctx, cases.map((c) => c.pod), { wait: true });
     await apply(ctx, opts.allNodes ? [await writePinnedPods(ctx, cases)] : POD_CASES.map((c) => path.join(ctx.projectDir, c.manifest)));
 
     if (opts.dryRun) {
@@ -90,11 +90,12 @@ export default (opts: TestPodsOptions): Promise<number> =>
     const localNode = os.hostname().toLowerCase();
     const localPolicy = (await readCrioConfig(ctx.opts.root)).effectivePolicyPath;
     const verdicts = await waitForPodVerdicts(ctx, cases, { timeoutS, policyPathFor: (node) => (node === localNode ? localPolicy : undefined) });
-    // Pinned pods on every node of a real cluster would retry their pulls forever: remove them.
-    // The single-node pods stay for `kubectl describe`; `crio-sigpoc clean` removes them.
-    if (opts.allNodes) await deletePods(ctx, cases.map((c) => c.pod), { wait: false });
-
     if (opts.junit) await fs.writeFile(opts.junit, await junitReport(verdicts, 'crio-sigpoc test-pods'));
     if (!opts.json) process.stdout.write((await verdictTable(verdicts, { colour: colourWanted(), width: process.stdout.columns })) + '\n');
+    // Pinned pods on every node of a real cluster would retry their pulls forever: remove them,
+    // after the verdicts are out. The single-node pods stay for `kubectl describe`; `clean` removes them.
+    if (opts.allNodes) {
+      await deletePods(ctx, cases.map((c) => c.pod), { wait: false }).catch((e: Error) => ctx.log.warn(`could not remove the test pods: ${e.message}\nnext: crio-sigpoc clean`));
+    }
     return { exitCode: verdictExitCode(verdicts), json: { timeoutS, allNodes: Boolean(opts.allNodes), verdicts, summary: summarize(verdicts) } };
   });

@@ -19,7 +19,7 @@ export function parseJsonSource(text: string, file: string): JsonSource | Findin
   if (errors.length || !root) {
     const first = errors[0] ?? { offset: 0, error: 0 };
     const { line, column } = lineColumn(text, first.offset);
-    const comments = /^\s*(\/\/|\/\*)/m.test(text) ? '; JSON has no comments' : '';
+    const comments = first.error && printParseErrorCode(first.error) === 'InvalidCommentToken' ? '; JSON has no comments' : '';
     return {
       file,
       jsonPath: '$',

@@ -104,7 +104,7 @@ function schemaFindings(issues: z.core.$ZodIssue[], prefix: PathSegment[], doc: 
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         if (segs.length === 0 && (TRANSPORTS.includes(key) || isScopeTable(doc[key]))) {
-          add([key], 'error', 'missing-transports-wrapper', `"${key}" sits at the top level; the library expects scopes under "transports" and refuses the policy (Unknown key "${key}")`, `move it inside "transports": {"transports": {"${key}": {…}}}`);
+          add([key], 'error', 'missing-transports-wrapper', `"${key}" sits at the top level; the library expects scopes under "transports" and refuses the policy (Unknown key "${key}")`, `wrap it: {"default": [...], "transports": {"${key}": {…}}}`);
         } else {
           add([...segs, key], 'error', 'unknown-field', `unknown field "${key}"; the library refuses the whole policy (Unknown key "${key}"), so every pull fails`, 'remove it or correct its spelling (containers-policy.json(5))');
         }
@@ -160,10 +160,10 @@ function attachmentFinding(segs: PathSegment[], parsed: ParsedScope, rd: Registr
   if (key === undefined) {
     // The default (or transports.docker[""]) covers registries that registries.d may enable one by one.
     const some = [...rd.docker.values()].some((e) => e.useSigstoreAttachments);
-    add(segs, some ? 'warning' : 'error', 'no-sigstore-attachments', `this requirement needs cosign signatures, but default-docker does not enable use-sigstore-attachments${some ? ': images from registries not listed in registries.d are always rejected' : ' and no namespace does: no cosign signature can ever be found'}${shadow}`, `add "default-docker:\\n  use-sigstore-attachments: true" to a .yaml file in ${rd.dir}`);
+    add(segs, some ? 'warning' : 'error', 'no-sigstore-attachments', `this requirement needs cosign signatures, but default-docker does not enable use-sigstore-attachments${some ? ': images from registries not listed in registries.d are always rejected' : ' and no namespace does: no cosign signature can ever be found'}${shadow}`, `add "default-docker: {use-sigstore-attachments: true}" to a .yaml file in ${rd.dir}`);
     return;
   }
-  add(segs, 'error', 'no-sigstore-attachments', `CRI-O will not look for cosign signatures (sha256-<digest>.sig) for "${key}": ${why}${shadow}; every image it decides is rejected ("A signature was required, but no signature exists")`, `add "docker:\\n  ${key}:\\n    use-sigstore-attachments: true" to a .yaml file in ${rd.dir}`);
+  add(segs, 'error', 'no-sigstore-attachments', `CRI-O will not look for cosign signatures (sha256-<digest>.sig) for "${key}": ${why}${shadow}; every image it decides is rejected ("A signature was required, but no signature exists")`, `add 'docker: {"${key}": {use-sigstore-attachments: true}}' to a .yaml file in ${rd.dir}`);
 }
 
 async function requirementFindings(req: PolicyRequirement, segs: PathSegment[], site: Site, ctx: Context, pending: PendingFile[], add: Add, notes: string[]): Promise<void> {

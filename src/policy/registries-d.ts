@@ -31,6 +31,8 @@ export interface NamespaceEntry {
   useSigstoreAttachments?: boolean;
   lookaside?: string;
   sigstore?: string;
+  /** Where the `sigstore:` key is, to point at it. */
+  sigstoreAt?: { line?: number; column?: number };
   line?: number;
   column?: number;
 }
@@ -95,13 +97,14 @@ export async function readRegistriesD(ctx: Context, opts: { dir?: string; pendin
 
 function readFile(rd: RegistriesD, file: string, text: string): void {
   const doc = parseDocument(text);
-  const finding = (segs: PathSegment[], severity: Finding['severity'], code: string, message: string, fix: string): void => {
-    rd.findings.push({ file, jsonPath: jsonPath(segs), severity, code, message, fix, ...keyPosition(doc, text, segs) });
+  const at = (segs: PathSegment[]): { line?: number; column?: number } => keyPosition(doc, text, segs);
+  const finding: Report = (segs, severity, code, message, fix) => {
+    rd.findings.push({ file, jsonPath: jsonPath(segs), severity, code, message, fix, ...at(segs) });
   };
   if (doc.errors.length) {
     const e = doc.errors[0];
     const [line, column] = [e.linePos?.[0].line, e.linePos?.[0].col];
-    rd.findings.push({ file, jsonPath: '$', severity: 'error', code: 'registries-d-invalid', message: `not valid YAML: ${e.message.split('\n')[0]}; the library refuses the whole directory, so every pull fails`, fix: `fix ${file}${line ? ` at line ${line}` : ''}`, line, column });
+    rd.findings.push({ file, jsonPath: '$', severity: 'error', code: 'registries-d-invalid', message: `not valid YAML: ${e.message.split('\n')[0].replace(/:$/, '')}; the library refuses the whole directory, so every pull fails`, fix: `fix ${file}${line ? ` at line ${line}` : ''}`, line, column });
     return;
   }
   const top: unknown = doc.toJS() ?? {};
@@ -110,9 +113,9 @@ function readFile(rd: RegistriesD, file: string, text: string): void {
     if (key !== 'docker' && key !== 'default-docker') finding([key], 'warning', 'registries-d-unknown-key', `"${key}" is not a registries.d key; the library ignores it`, 'use "docker:" (per namespace) or "default-docker:"');
   }
   if (top['default-docker'] != null) {
-    const entry = namespaceEntry(top['default-docker'], ['default-docker'], 'default-docker', file, finding);
-    if (rd.defaultDocker) finding(['default-docker'], 'error', 'registries-d-duplicate', `"default-docker" is also defined in ${rd.defaultDocker.file}; the library refuses both, so every pull fails`, 'keep default-docker in one file');
-    else if (entry) rd.defaultDocker = { ...entry, ...keyPosition(doc, text, ['default-docker']) };
+    const entry = namespaceEntry(top['default-docker'], ['default-docker'], 'default-docker', file, finding, at);
+    if (rd.defaultDocker) finding(['default-docker'], 'error', 'registries-d-duplicate', `"default-docker" is also defined in ${rd.defaultDocker.file}; the library refuses the whole directory, so every pull fails`, 'keep default-docker in one file');
+    else if (entry) rd.defaultDocker = entry;
   }
   if (top.docker == null) return;
   if (!isObject(top.docker)) return finding(['docker'], 'error', 'registries-d-invalid', '"docker" must map namespaces to their settings', 'write "docker:" followed by indented namespaces');
@@ -120,21 +123,21 @@ function readFile(rd: RegistriesD, file: string, text: string): void {
     const segs = ['docker', ns];
     const scope = parseScope(ns);
     if (scope.kind === 'never-matches') finding(segs, 'warning', 'registries-d-scope-never-matches', `the namespace "${ns}" can never match: ${scope.why}`, scope.fix);
-    const entry = namespaceEntry(value ?? {}, segs, ns, file, finding);
+    const entry = namespaceEntry(value ?? {}, segs, ns, file, finding, at);
     const earlier = rd.docker.get(ns);
-    if (earlier) finding(segs, 'error', 'registries-d-duplicate', `the namespace "${ns}" is also defined in ${earlier.file}; the library refuses both, so every pull fails`, `keep "${ns}" in one file`);
-    else if (entry) rd.docker.set(ns, { ...entry, ...keyPosition(doc, text, segs) });
+    if (earlier) finding(segs, 'error', 'registries-d-duplicate', `the namespace "${ns}" is also defined in ${earlier.file}; the library refuses the whole directory, so every pull fails`, `keep "${ns}" in one file`);
+    else if (entry) rd.docker.set(ns, entry);
   }
 }
 
 type Report = (segs: PathSegment[], severity: Finding['severity'], code: string, message: string, fix: string) => void;
 
-function namespaceEntry(value: unknown, segs: string[], key: string, file: string, finding: Report): NamespaceEntry | undefined {
+function namespaceEntry(value: unknown, segs: string[], key: string, file: string, finding: Report, at: (segs: PathSegment[]) => { line?: number; column?: number }): NamespaceEntry | undefined {
   if (!isObject(value)) {
     finding(segs, 'error', 'registries-d-invalid', `"${key}" must be a mapping of settings; the library refuses the whole directory`, 'give it keys such as "use-sigstore-attachments: true"');
     return undefined;
   }
-  const entry: NamespaceEntry = { file, key, jsonPath: jsonPath(segs) };
+  const entry: NamespaceEntry = { file, key, jsonPath: jsonPath(segs), ...at(segs) };
   for (const [k, v] of Object.entries(value)) {
     if (k === 'use-sigstore-attachments') {
       const b = typeof v === 'boolean' ? v : YAML_TRUE.includes(String(v)) ? true : YAML_FALSE.includes(String(v)) ? false : undefined;
@@ -143,7 +146,7 @@ function namespaceEntry(value: unknown, segs: string[], key: string, file: strin
     } else if (STRING_KEYS.includes(k)) {
       if (typeof v !== 'string') finding([...segs, k], 'error', 'registries-d-invalid', `${k} must be a URL string`, `write "${k}: https://…" or "file:///…"`);
       else if (k === 'lookaside') entry.lookaside = v;
-      else if (k === 'sigstore') entry.sigstore = v;
+      else if (k === 'sigstore') [entry.sigstore, entry.sigstoreAt] = [v, at([...segs, k])];
     } else {
       finding([...segs, k], 'warning', 'registries-d-unknown-key', `"${k}" is not a registries.d setting; the library ignores it`, `use one of use-sigstore-attachments, ${STRING_KEYS.join(', ')}`);
     }
@@ -164,6 +167,7 @@ function flagSigstoreKeys(rd: RegistriesD): void {
       code: 'sigstore-key-is-lookaside',
       message: `"sigstore: ${entry.sigstore}" is the old name of "lookaside", a store of GPG simple-signing signatures; it does not make the library fetch cosign signatures${attachments ? ' (use-sigstore-attachments is enabled here anyway)' : ', so every cosign-signed image is rejected with "A signature was required, but no signature exists"'}`,
       fix: `replace "sigstore: ${entry.sigstore}" with "use-sigstore-attachments: true"`,
+      ...entry.sigstoreAt,
     });
   }
 }

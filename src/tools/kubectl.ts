@@ -55,8 +55,13 @@ export type ClusterReach =
 
 const REQUEST_TIMEOUT_S = 10;
 
-function kubectl(args: string[], readOnly: boolean, timeoutMs = (REQUEST_TIMEOUT_S + 5) * 1000): Command {
-  return { file: 'kubectl', args: [...args, `--request-timeout=${REQUEST_TIMEOUT_S}s`], readOnly, timeoutMs };
+/**
+ * Every call is bounded by kubectl's own --request-timeout, except a delete that waits: that flag
+ * would cut its watch short, and its own --timeout bounds it instead.
+ */
+function kubectl(args: string[], opts: { readOnly: boolean; timeoutMs?: number; requestTimeout?: boolean }): Command {
+  const bound = opts.requestTimeout === false ? [] : [`--request-timeout=${REQUEST_TIMEOUT_S}s`];
+  return { file: 'kubectl', args: [...args, ...bound], readOnly: opts.readOnly, timeoutMs: opts.timeoutMs ?? (REQUEST_TIMEOUT_S + 5) * 1000 };
 }
 
 /** The message a person needs from kubectl's stderr: its last line that is not klog noise. */
@@ -67,39 +72,43 @@ export function kubectlError(r: RunResult): string {
   return (plain.at(-1) ?? lines.at(-1) ?? (r.timedOut ? 'kubectl timed out' : `kubectl exited ${r.exitCode}`)).replace(/^error: /, '');
 }
 
-/** Reads `kubectl version -o json` and, once a server answered it, `kubectl get --raw /readyz`. */
-export function parseReach(version: RunResult, readyz?: RunResult): ClusterReach {
+type Unreachable = Extract<ClusterReach, { reachable: false }>;
+
+/** Reads `kubectl version -o json`: the server's version, or why no server answered. */
+export function parseVersion(version: RunResult): { server: string } | Unreachable {
   if (version.exitCode === 127 || /ENOENT/.test(version.stderr)) return { reachable: false, installed: false, detail: 'kubectl is not installed' };
+  // A kubeconfig user without credentials makes kubectl ask for a username, then fail with EOF.
+  if (/Please enter Username/.test(version.stdout)) return { reachable: false, installed: true, detail: 'the kubeconfig gives no credentials for its cluster (kubectl asked for a username)' };
   let server: string | undefined;
   try {
     server = (JSON.parse(version.stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
   } catch {
     // kubectl printed no JSON: the error on stderr says why.
   }
-  // A kubeconfig user without credentials makes kubectl ask for a username, then fail with EOF.
-  if (/Please enter Username/.test(version.stdout)) return { reachable: false, installed: true, detail: 'the kubeconfig gives no credentials for its cluster (kubectl asked for a username)' };
-  if (!ok(version) || !server) return { reachable: false, installed: true, detail: kubectlError(version) };
-  const ready = readyz !== undefined && ok(readyz) && readyz.stdout.trim() === 'ok';
-  const detail = ready ? `API server ${server} ready` : `API server ${server} answers but is not ready: ${readyz ? kubectlError(readyz) : 'not asked'}`;
-  return { reachable: true, ready, server, detail };
+  return ok(version) && server ? { server } : { reachable: false, installed: true, detail: kubectlError(version) };
+}
+
+/** A server answered; `kubectl get --raw /readyz` says whether it is ready to serve. */
+export function parseReady(server: string, readyz: RunResult): ClusterReach {
+  const ready = ok(readyz) && readyz.stdout.trim() === 'ok';
+  return { reachable: true, ready, server, detail: ready ? `API server ${server} ready` : `API server ${server} answers but is not ready: ${kubectlError(readyz)}` };
 }
 
 export async function clusterReach(ctx: Context): Promise<ClusterReach> {
-  const version = await ctx.runner.run(kubectl(['version', '-o', 'json'], true));
-  const first = parseReach(version);
-  if (!first.reachable) return first;
-  return parseReach(version, await ctx.runner.run(kubectl(['get', '--raw', '/readyz'], true)));
+  const version = parseVersion(await ctx.runner.run(kubectl(['version', '-o', 'json'], { readOnly: true })));
+  if (!('server' in version)) return version;
+  return parseReady(version.server, await ctx.runner.run(kubectl(['get', '--raw', '/readyz'], { readOnly: true })));
 }
 
 async function getJson<T>(ctx: Context, args: string[]): Promise<T> {
-  const cmd = kubectl([...args, '-o', 'json'], true);
+  const cmd = kubectl([...args, '-o', 'json'], { readOnly: true });
   const r = await ctx.runner.run(cmd);
   if (!ok(r)) throw new CommandFailed(cmd, r);
   return JSON.parse(r.stdout) as T;
 }
 
 export async function apply(ctx: Context, files: string[]): Promise<void> {
-  const cmd = kubectl(['apply', ...files.flatMap((f) => ['-f', f])], false);
+  const cmd = kubectl(['apply', ...files.flatMap((f) => ['-f', f])], { readOnly: false });
   const r = await ctx.runner.run(cmd);
   if (!ok(r)) throw new CommandFailed(cmd, r);
 }
@@ -124,8 +133,10 @@ export async function getNodes(ctx: Context): Promise<KubeNode[]> {
 /** Deletes pods by name; with wait, returns only once they are gone, so a new run starts fresh. */
 export async function deletePods(ctx: Context, names: string[], opts: { wait: boolean; timeoutS?: number }): Promise<void> {
   if (!names.length) return;
-  const waitArgs = opts.wait ? ['--wait=true', `--timeout=${opts.timeoutS ?? 60}s`] : ['--wait=false'];
-  const cmd: Command = { ...kubectl(['delete', 'pod', ...names, '--ignore-not-found', ...waitArgs], false), timeoutMs: ((opts.timeoutS ?? 60) + 15) * 1000 };
+  const timeoutS = opts.timeoutS ?? 60;
+  const cmd = opts.wait
+    ? kubectl(['delete', 'pod', ...names, '--ignore-not-found', '--wait=true', `--timeout=${timeoutS}s`], { readOnly: false, requestTimeout: false, timeoutMs: (timeoutS + 15) * 1000 })
+    : kubectl(['delete', 'pod', ...names, '--ignore-not-found', '--wait=false'], { readOnly: false });
   const r = await ctx.runner.run(cmd);
   if (!ok(r)) throw new CommandFailed(cmd, r);
 }

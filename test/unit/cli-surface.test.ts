@@ -54,8 +54,10 @@ test('non-root: an unprivileged user gets --help, test --list and a --dry-run pl
   if (process.getuid?.() !== 0) return t.diagnostic('already unprivileged: the other tests cover this path');
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-nobody-'));
   await fs.chmod(home, 0o777);
+  // A Node under /root (npx's Node 24) is not executable by nobody: use the system's.
+  const node = process.execPath.startsWith('/root/') ? '/usr/bin/node' : process.execPath;
   const asNobody = (args: string[]) =>
-    execa('runuser', ['-u', 'nobody', '--', process.execPath, path.join(repo, 'dist/cli.js'), ...args], {
+    execa('runuser', ['-u', 'nobody', '--', node, path.join(repo, 'dist/cli.js'), ...args], {
       reject: false,
       env: { HOME: home, XDG_STATE_HOME: home, XDG_CACHE_HOME: home, NO_COLOR: '1', PATH: process.env.PATH },
       stdin: 'ignore',

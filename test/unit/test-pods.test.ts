@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -11,7 +11,8 @@ import type { Context } from '../../src/context.js';
 import type { Command, RunResult, Runner } from '../../src/exec/command.js';
 import { EXIT, EnvironmentError, UsageError } from '../../src/errors.js';
 import { IMAGES, LABEL, imageRef } from '../../src/settings.js';
-import { kubectlError, parseReach } from '../../src/tools/kubectl.js';
+import { kubectlError, parseReady, parseVersion } from '../../src/tools/kubectl.js';
+import type { ClusterReach } from '../../src/tools/kubectl.js';
 import type { KubeNode } from '../../src/tools/kubectl.js';
 import { POD_CASES, perNodeCases, pinnedPod, podNameFor, readyNodes } from '../../src/verify/pod-cases.js';
 import { waitForPodVerdicts } from '../../src/verify/run-pods.js';
@@ -26,12 +27,17 @@ const recorded = (stem: string, exitCode: number): RunResult => ({
   timedOut: false,
 });
 const okResult = (stdout: string): RunResult => ({ exitCode: 0, stdout, stderr: '', timedOut: false });
+/** What clusterReach answers when `kubectl version` went as recorded (and /readyz said `readyz`). */
+function reach(version: RunResult, readyz: RunResult = okResult('ok')): ClusterReach {
+  const v = parseVersion(version);
+  return 'server' in v ? parseReady(v.server, readyz) : v;
+}
 const projectDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 test('recorded: kubectl without a kubeconfig reaches no cluster; the next step says to set KUBECONFIG', () => {
-  const reach = parseReach(recorded('version-no-kubeconfig', 1));
-  assert.deepEqual(reach, { reachable: false, installed: true, detail: 'The connection to the server localhost:8080 was refused - did you specify the right host or port?' });
-  const e = clusterError(reach)!;
+  const answer = reach(recorded('version-no-kubeconfig', 1));
+  assert.deepEqual(answer, { reachable: false, installed: true, detail: 'The connection to the server localhost:8080 was refused - did you specify the right host or port?' });
+  const e = clusterError(answer)!;
   assert.ok(e instanceof EnvironmentError);
   assert.equal(e.exitCode, EXIT.environment);
   assert.equal(e.message, 'no Kubernetes cluster answers: The connection to the server localhost:8080 was refused - did you specify the right host or port?');
@@ -39,15 +45,15 @@ test('recorded: kubectl without a kubeconfig reaches no cluster; the next step s
 });
 
 test('recorded: a kubeconfig whose server is down or unknown names that server', () => {
-  const refused = clusterError(parseReach(recorded('version-server-refused', 1)))!;
+  const refused = clusterError(reach(recorded('version-server-refused', 1)))!;
   assert.match(refused.message, /127\.0\.0\.1:6443 was refused/);
   assert.match(refused.next!, /check that the cluster in your kubeconfig is up/);
-  const unknown = clusterError(parseReach(recorded('version-unknown-host', 1)))!;
+  const unknown = clusterError(reach(recorded('version-unknown-host', 1)))!;
   assert.match(unknown.message, /^no Kubernetes cluster answers: Unable to connect to the server: dial tcp: lookup no-such-host\.invalid/);
 });
 
 test('recorded: a kubeconfig user without credentials is named as such, not as "EOF"', () => {
-  const e = clusterError(parseReach(recorded('version-no-credentials', 1)))!;
+  const e = clusterError(reach(recorded('version-no-credentials', 1)))!;
   assert.equal(e.message, 'no Kubernetes cluster answers: the kubeconfig gives no credentials for its cluster (kubectl asked for a username)');
   assert.match(e.next!, /add a token or client certificate/);
 });
@@ -59,17 +65,17 @@ test('recorded: the message is kubectl\'s last line, not its klog noise', () => 
 
 test('kubectl missing is its own problem with its own next step', () => {
   const enoent: RunResult = { exitCode: 127, stdout: '', stderr: 'Command failed with ENOENT: kubectl version -o json\nspawn kubectl ENOENT', timedOut: false };
-  const e = clusterError(parseReach(enoent))!;
+  const e = clusterError(reach(enoent))!;
   assert.equal(e.message, 'test-pods needs kubectl, which is not installed');
   assert.match(e.next!, /install kubectl/);
 });
 
 test('a server that answers and is ready lets test-pods go on; one that is not ready stops it', () => {
   const version = okResult(fixture('version-reachable.stdout.shaped-like-api.json'));
-  const ready = parseReach(version, okResult('ok'));
+  const ready = reach(version);
   assert.deepEqual(ready, { reachable: true, ready: true, server: 'v1.36.3', detail: 'API server v1.36.3 ready' });
   assert.equal(clusterError(ready), undefined);
-  const notReady = parseReach(version, { exitCode: 1, stdout: '', stderr: 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nreadyz check failed") has prevented the request from succeeding', timedOut: false });
+  const notReady = reach(version, { exitCode: 1, stdout: '', stderr: 'Error from server (InternalError): an error on the server ("[-]etcd failed: reason withheld\\nreadyz check failed") has prevented the request from succeeding', timedOut: false });
   const e = clusterError(notReady)!;
   assert.equal(e.exitCode, EXIT.environment);
   assert.match(e.message, /^the Kubernetes API server is not ready: API server v1\.36\.3 answers but is not ready: Error from server \(InternalError\)/);
@@ -188,4 +194,49 @@ test('real kubectl, no cluster: `crio-sigpoc test-pods` exits 3 with the reason 
   assert.equal(doc.exitCode, 3);
   assert.equal(doc.error.message, 'no Kubernetes cluster answers: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?');
   assert.match(doc.error.next, /check that the cluster in your kubeconfig is up/);
+});
+
+/** A fake kubectl on PATH (no cluster runs here): logs its argv, answers only read-only questions. */
+function fakeKubectlOnPath(): { env: NodeJS.ProcessEnv; log: string; state: string } {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sigpoc-fake-kubectl-'));
+  const log = path.join(tmp, 'argv.log');
+  const dir = new URL('../fixtures/kubectl/', import.meta.url).pathname;
+  writeFileSync(
+    path.join(tmp, 'kubectl'),
+    `#!/bin/sh\necho "$*" >> '${log}'\ncase "$1 $2" in\n` +
+      `  "version -o") cat '${dir}version-reachable.stdout.shaped-like-api.json' ;;\n` +
+      `  "get --raw") echo ok ;;\n` +
+      `  "get nodes") cat '${dir}nodes.three-one-not-ready.shaped-like-api.json' ;;\n` +
+      `  *) echo "fake kubectl: not a read-only question: $*" >&2; exit 99 ;;\nesac\n`,
+  );
+  chmodSync(path.join(tmp, 'kubectl'), 0o755);
+  return { env: { ...process.env, PATH: `${tmp}:${process.env.PATH}`, CRIO_SIGPOC_STATE_DIR: path.join(tmp, 'state') }, log, state: path.join(tmp, 'state') };
+}
+
+test('fake kubectl, --dry-run: the plan deletes and applies the manifests; kubectl is only asked read-only questions', () => {
+  const fake = fakeKubectlOnPath();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--dry-run', '--json', 'test-pods'], { cwd: projectDir, encoding: 'utf8', env: fake.env });
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { dryRun: boolean; plan: { kind: string; argv: string[] }[] };
+  assert.equal(doc.dryRun, true);
+  assert.deepEqual(doc.plan.map((a) => a.argv.slice(0, 4)), [
+    ['kubectl', 'delete', 'pod', 'signed-alpine-crio'],
+    ['kubectl', 'apply', '-f', path.join(projectDir, 'manifests/signed-pod.yaml')],
+  ]);
+  assert.ok(doc.plan[0].argv.includes('unsigned-alpine-crio') && doc.plan[1].argv.includes(path.join(projectDir, 'manifests/unsigned-pod.yaml')));
+  const asked = readFileSync(fake.log, 'utf8').trim().split('\n');
+  assert.deepEqual(asked, ['version -o json --request-timeout=10s', 'get --raw /readyz --request-timeout=10s']);
+});
+
+test('fake kubectl, --dry-run --all-nodes: pinned pods for the Ready nodes are planned, nothing is written', () => {
+  const fake = fakeKubectlOnPath();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--dry-run', '--json', 'test-pods', '--all-nodes'], { cwd: projectDir, encoding: 'utf8', env: fake.env });
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { plan: { kind: string; argv?: string[]; path?: string }[]; pods: { pod: string; node: string }[] };
+  assert.deepEqual(doc.pods.map((p) => `${p.pod}@${p.node}`), ['signed-alpine-crio-node-a@node-a', 'unsigned-alpine-crio-node-a@node-a', 'signed-alpine-crio-node-c@node-c', 'unsigned-alpine-crio-node-c@node-c']);
+  const write = doc.plan.find((a) => a.kind === 'write')!;
+  assert.equal(write.path, path.join(fake.state, 'test-pods', 'pinned-pods.json'));
+  assert.ok(doc.plan.some((a) => a.argv?.join(' ') === `kubectl apply -f ${write.path} --request-timeout=10s`));
+  assert.ok(!existsSync(write.path), 'a dry run writes no file');
+  assert.ok(readFileSync(fake.log, 'utf8').includes('get nodes -o json'));
 });
