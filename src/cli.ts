@@ -59,7 +59,9 @@ sub('test', 'run the whole chain, then pull through CRI-O and check every verdic
   .option('--junit <file>', 'also write the verdicts as JUnit XML');
 
 sub('test-pods', 'run the signed and unsigned pods with kubectl and check their verdicts', 'crio-sigpoc test-pods --timeout 120', () => import('./commands/test-pods.js'))
-  .option('--timeout <seconds>', 'how long to wait for each pod to settle', '120');
+  .option('--timeout <seconds>', 'how long to wait for each pod to settle', '120')
+  .option('--all-nodes', 'one signed and one unsigned pod pinned to each Ready node: one verdict per node', false)
+  .option('--junit <file>', 'also write the verdicts as JUnit XML');
 
 sub('status', 'show tools, services, the policy CRI-O uses, keys, registry and recent signature log lines', 'crio-sigpoc status --json', () => import('./commands/status.js'));
 

@@ -23,9 +23,9 @@ export function lint(opts: PolicyOptions): Promise<number> {
       const r = await lintPolicy(ctx, { policy: opts.policy, registriesD: opts.registriesD });
       const errors = r.findings.filter((f) => f.severity === 'error').length;
       if (!opts.json) {
-        const lines = [`policy        ${r.policy}`, `registries.d  ${r.registriesD}`, '', ...r.findings.map(findingText), ...r.notes.map((n) => `note: ${n}`)];
-        lines.push(r.findings.length ? `${plural(errors, 'error')}, ${plural(r.findings.length - errors, 'warning')}` : 'no findings');
-        process.stdout.write(lines.join('\n') + '\n');
+        const summary = r.findings.length ? `${plural(errors, 'error')}, ${plural(r.findings.length - errors, 'warning')}` : 'no findings';
+        const notes = r.notes.map((n) => `note: ${n}\n`);
+        process.stdout.write([`policy        ${r.policy}\nregistries.d  ${r.registriesD}\n\n`, ...r.findings.map(findingText), ...notes, `${summary}\n`].join(''));
       }
       return { exitCode: hasErrors(r.findings) ? EXIT.usage : EXIT.ok, json: r };
     },

@@ -302,7 +302,7 @@ export async function refusePolicyErrors(text: string, file: string, ctx: Contex
   });
   const errors = result.findings.filter((f) => f.file === file);
   if (hasErrors(errors)) {
-    const text = errors.filter((f) => f.severity === 'error').map(findingText).join('');
-    throw new UsageError(`${file}: the policy has errors; nothing was installed:\n${text}`, `fix them and check with: crio-sigpoc policy lint ${file}`);
+    const listing = errors.filter((f) => f.severity === 'error').map(findingText).join('');
+    throw new UsageError(`${file}: the policy has errors; nothing was installed:\n${listing}`, `fix them and check with: crio-sigpoc policy lint ${file}`);
   }
 }

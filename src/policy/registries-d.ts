@@ -33,8 +33,6 @@ export interface NamespaceEntry {
   sigstore?: string;
   /** Where the `sigstore:` key is, to point at it. */
   sigstoreAt?: { line?: number; column?: number };
-  line?: number;
-  column?: number;
 }
 
 export interface RegistriesD {
@@ -137,7 +135,7 @@ function namespaceEntry(value: unknown, segs: string[], key: string, file: strin
     finding(segs, 'error', 'registries-d-invalid', `"${key}" must be a mapping of settings; the library refuses the whole directory`, 'give it keys such as "use-sigstore-attachments: true"');
     return undefined;
   }
-  const entry: NamespaceEntry = { file, key, jsonPath: jsonPath(segs), ...at(segs) };
+  const entry: NamespaceEntry = { file, key, jsonPath: jsonPath(segs) };
   for (const [k, v] of Object.entries(value)) {
     if (k === 'use-sigstore-attachments') {
       const b = typeof v === 'boolean' ? v : YAML_TRUE.includes(String(v)) ? true : YAML_FALSE.includes(String(v)) ? false : undefined;

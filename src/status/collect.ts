@@ -1,14 +1,15 @@
 // Gathers every status check. The probes are independent, read-only and short, so they run at
 // once: status answers in about the time of its slowest probe.
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import type { CrioConfig } from '../crio-config.js';
 import { readCrioConfig } from '../crio-config.js';
 import { parsePolicyText } from '../policy-file.js';
+import { readRegistriesD } from '../policy/registries-d.js';
+import { lookupChain, normaliseImage } from '../policy/scope.js';
 import { isSystemdHost } from '../service/index.js';
 import type { ServiceMode } from '../service/types.js';
-import { IMAGES, SYSTEM_PATHS } from '../settings.js';
+import { IMAGES, imageRef } from '../settings.js';
 import { statePaths } from '../state.js';
 import { renderedPolicyText } from '../steps/policy.js';
 import { setupHint } from '../steps/services.js';
@@ -19,7 +20,6 @@ import { keyPairCheck, policyKeysCheck } from './keys.js';
 import type { PolicyFacts } from './policy-content.js';
 import { policyContentCheck } from './policy-content.js';
 import { policySourceCheck } from './policy-source.js';
-import type { RegistriesDFacts } from './registries-d.js';
 import { registriesDCheck } from './registries-d.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
 import { toolChecks } from './tools.js';
@@ -55,28 +55,6 @@ async function policyKeys(ctx: Context, policy: PolicyFacts): Promise<Check | un
   });
 }
 
-async function registriesDFacts(ctx: Context): Promise<RegistriesDFacts> {
-  const dir = SYSTEM_PATHS.registriesD;
-  const { parse } = await import('yaml');
-  // Only *.yaml files count (containers-registries.d(5)).
-  const names = (await fs.readdir(ctx.sys(dir)).catch(() => [] as string[])).filter((n) => n.endsWith('.yaml')).sort();
-  const files = await Promise.all(
-    names.map(async (n) => {
-      const p = path.join(dir, n);
-      const text = (await readText(ctx.sys(p))) ?? '';
-      try {
-        return { path: p, doc: parse(text) as unknown };
-      } catch (e) {
-        return { path: p, error: (e as Error).message.split('\n')[0] };
-      }
-    }),
-  );
-  // CRI-O runs as root: root's per-user directory, when it exists, replaces /etc's.
-  const home = '/root/.config/containers/registries.d';
-  const shadow = await fs.stat(ctx.sys(home)).then((s) => s.isDirectory(), () => false);
-  return { dir, files, shadowedBy: shadow ? home : undefined };
-}
-
 async function keyPairFacts(ctx: Context) {
   const { publicKey, privateKey } = statePaths(ctx.stateDir);
   const [pub, priv] = await Promise.all([fs.stat(publicKey).catch(() => undefined), fs.stat(privateKey).catch(() => undefined)]);
@@ -92,13 +70,14 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
   const [systemd, hint, cfg] = await Promise.all([isSystemdHost(), setupHint(), readCrioConfig(ctx.opts.root)]);
   const mode: ServiceMode = systemd ? 'systemd' : 'supervised';
   const policy = policyFacts(ctx, cfg);
+  const signed = imageRef(IMAGES.signed);
   const groups = await Promise.all([
     toolChecks(ctx, hint),
     crioServiceFacts(ctx, cfg.listen.value, mode).then((f) => [crioServiceCheck(f, hint)]),
     [policySourceCheck(cfg, hint)],
     policy.then(policyContentCheck).then((c) => [c]),
     policy.then((p) => policyKeys(ctx, p)).then((c) => (c ? [c] : [])),
-    registriesDFacts(ctx).then((f) => [registriesDCheck(f, IMAGES.signed.repository, IMAGES.signed.tag)]),
+    readRegistriesD(ctx).then((rd) => [registriesDCheck(rd, signed, lookupChain(normaliseImage(signed)))]),
     keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
     registryChecks(),
     crioLogFacts(ctx, mode).then((f) => [crioLogCheck(f)]),

@@ -1,6 +1,7 @@
 // Is the policy CRI-O reads the one the tool renders? If not, does it still refuse unsigned images
 // from the test registry? The difference is shown as a unified diff.
 import type { PolicyDocument } from '../policy-file.js';
+import { decidingScope, normaliseImage } from '../policy/scope.js';
 import { IMAGES, imageRef } from '../settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
@@ -19,26 +20,12 @@ export interface PolicyFacts {
 
 type Requirement = PolicyDocument['default'][number];
 
-/**
- * The requirements that decide for an image, in the containers library's lookup order
- * (containers-policy.json(5)): the reference with tag, the repository, each parent namespace, the
- * host, `*.domain` wildcards of a host name, the docker transport's "" entry, then `default`.
- */
-export function requirementsFor(policy: PolicyDocument, ref: string): { scope: string; requirements: Requirement[] } {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  const repo = colon > slash ? ref.slice(0, colon) : ref;
-  const parts = repo.split('/');
-  const scopes = [ref, ...parts.map((_, i) => parts.slice(0, parts.length - i).join('/'))];
-  const host = parts[0].replace(/:\d+$/, '');
-  if (!/^[\d.]+$/.test(host) && host.includes('.')) {
-    const labels = host.split('.');
-    for (let i = 1; i < labels.length; i++) scopes.push(`*.${labels.slice(i).join('.')}`);
-  }
+/** The scope that decides for an image, in the library's lookup order (shared with the linter). */
+function decides(policy: PolicyDocument, image: string): { scope: string; requirements: Requirement[] } {
   const docker = policy.transports?.docker ?? {};
-  for (const scope of [...new Set(scopes)]) if (docker[scope]) return { scope, requirements: docker[scope] };
-  if (docker['']) return { scope: 'transports.docker[""]', requirements: docker[''] };
-  return { scope: 'default', requirements: policy.default };
+  const key = decidingScope(docker, normaliseImage(image));
+  if (key === undefined) return { scope: 'default', requirements: policy.default };
+  return { scope: key === '' ? 'transports.docker[""]' : key, requirements: docker[key] };
 }
 
 /** Every requirement must hold; only a list of insecureAcceptAnything lets an unsigned image in. */
@@ -71,9 +58,9 @@ export async function policyContentCheck(f: PolicyFacts): Promise<Check> {
     .join('\n')
     .trimEnd();
   const unsigned = imageRef(IMAGES.unsigned);
-  const decides = requirementsFor(f.parsed, unsigned);
-  if (admitsUnsigned(decides.requirements)) {
-    return check('policy', TITLE, 'problem', `${f.path} lets unsigned images in: ${unsigned} falls under ${decides.scope}, which accepts anything`, { fix: 'crio-sigpoc install-policy', evidence });
+  const decision = decides(f.parsed, unsigned);
+  if (admitsUnsigned(decision.requirements)) {
+    return check('policy', TITLE, 'problem', `${f.path} lets unsigned images in: ${unsigned} falls under ${decision.scope}, which accepts anything`, { fix: 'crio-sigpoc install-policy', evidence });
   }
   return check('policy', TITLE, 'warning', `${f.path} differs from the policy crio-sigpoc renders (yours, or drift?)`, { fix: 'crio-sigpoc install-policy  (if the difference is not yours)', evidence });
 }

@@ -124,3 +124,11 @@ test('a container that ran and exited was accepted by the runtime', () => {
   assert.equal(o.actual, 'accepted');
   assert.equal(o.reason, 'the container started, then Error (exit code 1)');
 });
+
+test('a pod the node turned away (phase Failed, no container) is an error with the node\'s reason', () => {
+  const { pod } = scenario('unsigned-unschedulable');
+  const evicted: Pod = { ...pod, spec: { ...pod.spec, nodeName: 'crio-lab' }, status: { phase: 'Failed', reason: 'OutOfcpu', message: 'Pod was rejected: Node didn\'t have enough resource: cpu, requested: 100, used: 1950, capacity: 2000' } };
+  const o = classifyPod(evicted, [], { timedOut: false, waitedS: 3 });
+  assert.equal(o.actual, 'error');
+  assert.equal(o.reason, 'pod Failed: OutOfcpu: Pod was rejected: Node didn\'t have enough resource: cpu, requested: 100, used: 1950, capacity: 2000');
+});

@@ -6,7 +6,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { RunResult } from '../../src/exec/command.js';
 import { readCrioConfig } from '../../src/crio-config.js';
 import { parsePolicyText } from '../../src/policy-file.js';
@@ -17,9 +16,12 @@ import { statusExitCode, type Check } from '../../src/status/check.js';
 import { condense, crioLogCheck } from '../../src/status/crio-log.js';
 import { crioServiceCheck, type CrioServiceFacts } from '../../src/status/crio-service.js';
 import { keyPairCheck, policyKeysCheck } from '../../src/status/keys.js';
-import { policyContentCheck, requirementsFor, type PolicyFacts } from '../../src/status/policy-content.js';
+import { policyContentCheck, type PolicyFacts } from '../../src/status/policy-content.js';
 import { policySourceCheck } from '../../src/status/policy-source.js';
-import { registriesDCheck, type RegistriesDFile } from '../../src/status/registries-d.js';
+import { registriesDCheck } from '../../src/status/registries-d.js';
+import { readRegistriesD } from '../../src/policy/registries-d.js';
+import { lookupChain, normaliseImage } from '../../src/policy/scope.js';
+import type { Context } from '../../src/context.js';
 import { registryCheck, signatureCheck } from '../../src/status/registry.js';
 import { statusText } from '../../src/status/render.js';
 import { TOOLS, toolCheck } from '../../src/status/tools.js';
@@ -182,23 +184,12 @@ test('a policy that still demands signatures but differs is a warning with the d
   assert.match(c.evidence!, /^-      "quay\.io": \[/m);
 });
 
-test('policy lookup follows the library: repository, namespaces, host, wildcard, transport default, default', () => {
-  const policy = {
-    default: [{ type: 'reject' as const }],
-    transports: {
-      docker: {
-        '': [{ type: 'insecureAcceptAnything' as const }],
-        [registryAddress]: [{ type: 'reject' as const }],
-        [`${registryAddress}/unsigned`]: [{ type: 'insecureAcceptAnything' as const }],
-        '*.example.com': [{ type: 'reject' as const }],
-      },
-    },
-  };
-  assert.equal(requirementsFor(policy, `${registryAddress}/unsigned/alpine:3.20.3`).scope, `${registryAddress}/unsigned`);
-  assert.equal(requirementsFor(policy, `${registryAddress}/alpine:3.20.3`).scope, registryAddress);
-  assert.equal(requirementsFor(policy, 'registry.example.com/a/b:1').scope, '*.example.com');
-  assert.equal(requirementsFor(policy, 'quay.io/a:1').scope, 'transports.docker[""]');
-  assert.equal(requirementsFor({ default: policy.default }, 'quay.io/a:1').scope, 'default');
+test('a repository scope that accepts anything beats a host scope that demands signatures', async () => {
+  const doc = JSON.parse(rendered);
+  doc.transports.docker[`${registryAddress}/unsigned`] = [{ type: 'insecureAcceptAnything' }];
+  const c = await policyContentCheck(await facts(policyText(doc)));
+  assert.equal(c.level, 'problem');
+  assert.equal(c.detail, `/etc/crio/policy.json lets unsigned images in: ${imageRef(IMAGES.unsigned)} falls under ${registryAddress}/unsigned, which accepts anything`);
 });
 
 test('the cosign key pair: absent is a warning, a readable private key a problem', () => {
@@ -225,46 +216,39 @@ test('the key the policy trusts must exist and be the key sign-image signs with'
   assert.equal(policyKeysCheck({ keys: [{ path: keyPath, text: ours.text.trim() }], statePublicKey: ours })!.level, 'ok');
 });
 
-const rd = (files: Record<string, string>, shadowedBy?: string) =>
-  registriesDCheck(
-    {
-      dir: '/etc/containers/registries.d',
-      files: Object.entries(files).map(([p, text]): RegistriesDFile => {
-        try {
-          return { path: p, doc: parseYaml(text) };
-        } catch (e) {
-          return { path: p, error: (e as Error).message.split('\n')[0] };
-        }
-      }),
-      shadowedBy,
-    },
-    IMAGES.signed.repository,
-    IMAGES.signed.tag,
-  );
+/** registries.d as the linter reads it (src/policy/registries-d.ts), from files under a temporary root. */
+async function rd(files: Record<string, string>): Promise<Check> {
+  const root = tree(Object.fromEntries(Object.entries(files).map(([p, text]) => [p.startsWith('/') ? p : path.join('/etc/containers/registries.d', p), text])));
+  const ctx = { sys: (p: string) => path.join(root, p) } as unknown as Context;
+  const signed = imageRef(IMAGES.signed);
+  return registriesDCheck(await readRegistriesD(ctx), signed, lookupChain(normaliseImage(signed)));
+}
 
-test('registries.d as the tool renders it (and as config/ ships it) enables sigstore attachments', () => {
-  const ours = rd({ '/etc/containers/registries.d/crio-sigpoc.yaml': registriesDText(renderRegistriesD([registryAddress])) });
+test('registries.d as the tool renders it (and as config/ ships it) enables sigstore attachments', async () => {
+  const ours = await rd({ 'crio-sigpoc.yaml': registriesDText(renderRegistriesD([registryAddress])) });
   assert.equal(ours.level, 'ok');
   assert.equal(ours.detail, `use-sigstore-attachments: true for ${registryAddress} in /etc/containers/registries.d/crio-sigpoc.yaml`);
-  assert.equal(rd({ '/etc/containers/registries.d/default.yaml': readFileSync(path.join(projectDir, 'config/registries.d/default.yaml'), 'utf8') }).level, 'ok');
+  assert.equal((await rd({ 'default.yaml': readFileSync(path.join(projectDir, 'config/registries.d/default.yaml'), 'utf8') })).level, 'ok');
 });
 
-test('the original proof\'s `sigstore:` registries.d is named as the lookaside mistake it is', () => {
-  const c = rd({ '/etc/containers/registries.d/default.yaml': `docker:\n  ${registryAddress}:\n    sigstore: http://${registryAddress}\n` });
+test('the original proof\'s `sigstore:` registries.d is named as the lookaside mistake it is', async () => {
+  const c = await rd({ 'default.yaml': `docker:\n  ${registryAddress}:\n    sigstore: http://${registryAddress}\n` });
   assert.equal(c.level, 'problem');
-  assert.match(c.detail, /sets `sigstore: http:\/\/127\.0\.0\.1:5003` for 127\.0\.0\.1:5003: that is the old name of `lookaside` \(GPG signatures\), not Sigstore/);
+  assert.equal(c.detail, `/etc/containers/registries.d/default.yaml sets \`sigstore: http://${registryAddress}\` for ${registryAddress}: that is the old name of \`lookaside\` (GPG signatures), not Sigstore; cosign signatures of ${imageRef(IMAGES.signed)} are never fetched and it is rejected`);
   assert.match(c.fix!, /use-sigstore-attachments: true/);
 });
 
-test('registries.d: nothing enabled, a more specific scope switching it off, a duplicate scope, a bad file, a shadowing home dir', () => {
-  assert.match(rd({}).detail, /^no file in \/etc\/containers\/registries\.d enables use-sigstore-attachments for 127\.0\.0\.1:5003\/alpine: cosign signatures are never fetched/);
-  const off = rd({ '/r/a.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n  ${IMAGES.signed.repository}:\n    use-sigstore-attachments: false\n` });
+test('registries.d: nothing enabled, a more specific scope switching it off, a duplicate scope, a shadowing home dir', async () => {
+  assert.equal((await rd({})).detail, `nothing in /etc/containers/registries.d enables use-sigstore-attachments for ${imageRef(IMAGES.signed)}: cosign signatures are never fetched and the signed image is rejected`);
+  const off = await rd({ 'a.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n  ${IMAGES.signed.repository}:\n    use-sigstore-attachments: false\n` });
   assert.equal(off.level, 'problem');
-  assert.match(off.detail, /^\/r\/a\.yaml sets use-sigstore-attachments: false for 127\.0\.0\.1:5003\/alpine/);
-  const dup = rd({ '/r/a.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n`, '/r/b.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n` });
-  assert.equal(dup.detail, `scope ${registryAddress} is defined in both /r/a.yaml and /r/b.yaml: the library refuses both`);
-  assert.match(rd({ '/r/bad.yaml': 'docker: [\n' }).detail, /^\/r\/bad\.yaml does not parse/);
-  assert.match(rd({}, '/root/.config/containers/registries.d').detail, /^\/root\/\.config\/containers\/registries\.d exists, so the library ignores \/etc\/containers\/registries\.d entirely$/);
+  assert.match(off.detail, /^\/etc\/containers\/registries\.d\/a\.yaml sets use-sigstore-attachments: false for 127\.0\.0\.1:5003\/alpine:/);
+  const dup = await rd({ 'a.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n`, 'b.yaml': `docker:\n  ${registryAddress}:\n    use-sigstore-attachments: true\n` });
+  assert.equal(dup.level, 'problem');
+  assert.match(dup.detail, /^\/etc\/containers\/registries\.d\/b\.yaml:\d+: the namespace "127\.0\.0\.1:5003" is also defined in \/etc\/containers\/registries\.d\/a\.yaml; the library refuses the whole directory/);
+  const shadowed = await rd({ 'crio-sigpoc.yaml': registriesDText(renderRegistriesD([registryAddress])), '/root/.config/containers/registries.d/empty.yaml': '' });
+  assert.equal(shadowed.level, 'problem');
+  assert.match(shadowed.detail, /^nothing in \/root\/\.config\/containers\/registries\.d \(it hides \/etc\/containers\/registries\.d\) enables use-sigstore-attachments/);
 });
 
 test('registry health and the signed image\'s signature', () => {
