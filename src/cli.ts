@@ -69,4 +69,25 @@ sub('clean', 'remove the test pods and test images from CRI-O so the next test v
 
 sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js'));
 
+const policy = program.command('policy').description('lint the trust policy, or explain which scope decides for an image');
+policy
+  .command('lint [policy]')
+  .description('check a policy.json (default: the one CRI-O reads) and registries.d; exit 2 on errors')
+  .option('--registries-d <dir>', 'registries.d to check instead of the one CRI-O reads')
+  .addHelpText('after', '\nExample:\n  crio-sigpoc policy lint /etc/crio/policy.json\n')
+  .action(async (file: string | undefined, _o: unknown, cmd: Command) => {
+    const { lint } = await import('./commands/policy.js');
+    process.exitCode = await lint({ ...(cmd.optsWithGlobals() as GlobalOptions), policy: file });
+  });
+policy
+  .command('explain <image>')
+  .description('before any pull: the deciding scope, its requirements, where the signature is looked for')
+  .option('--policy <file>', 'explain with this policy.json')
+  .option('--registries-d <dir>', 'use this registries.d')
+  .addHelpText('after', '\nExample:\n  crio-sigpoc policy explain 127.0.0.1:5003/alpine:3.20.3\n')
+  .action(async (image: string, _o: unknown, cmd: Command) => {
+    const { explain } = await import('./commands/policy.js');
+    process.exitCode = await explain(image, cmd.optsWithGlobals() as GlobalOptions);
+  });
+
 await program.parseAsync(process.argv);

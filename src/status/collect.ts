@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import type { CrioConfig } from '../crio-config.js';
 import { readCrioConfig } from '../crio-config.js';
 import { parsePolicyText } from '../policy-file.js';
+import { lintPolicy } from '../policy/lint.js';
 import { readRegistriesD } from '../policy/registries-d.js';
 import { lookupChain, normaliseImage } from '../policy/scope.js';
 import { isSystemdHost } from '../service/index.js';
@@ -19,6 +20,7 @@ import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
 import { keyPairCheck, policyKeysCheck } from './keys.js';
 import type { PolicyFacts } from './policy-content.js';
 import { policyContentCheck } from './policy-content.js';
+import { policyLintCheck } from './policy-lint.js';
 import { policySourceCheck } from './policy-source.js';
 import { registriesDCheck } from './registries-d.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
@@ -76,6 +78,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
     crioServiceFacts(ctx, cfg.listen.value, mode).then((f) => [crioServiceCheck(f, hint)]),
     [policySourceCheck(cfg, hint)],
     policy.then(policyContentCheck).then((c) => [c]),
+    lintPolicy(ctx).then((r) => [policyLintCheck(r)]),
     policy.then((p) => policyKeys(ctx, p)).then((c) => (c ? [c] : [])),
     readRegistriesD(ctx).then((rd) => [registriesDCheck(rd, signed, lookupChain(normaliseImage(signed)))]),
     keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
