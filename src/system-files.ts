@@ -20,11 +20,6 @@ export interface RestoreResult {
   action: 'restored' | 'removed' | 'already-original' | 'missing-backup';
 }
 
-export interface FileAccess {
-  /** Direct fs calls (root, or a --root tree the user owns) or sudo'd commands. */
-  direct: boolean;
-}
-
 export class SystemFiles {
   constructor(
     private readonly opts: {

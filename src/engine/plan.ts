@@ -34,6 +34,12 @@ export class Recorder {
     });
   }
 
+  /** A write whose bytes exist only after an earlier action (a download, a build) has run. */
+  pendingWrite(path: string, mode: number, source: string): void {
+    const m = mode.toString(8).padStart(4, '0');
+    this.actions.push({ kind: 'write', step: this.step, path, mode: m, bytes: 0, sha256: '', display: `write ${path} (mode ${m}, from ${source})` });
+  }
+
   remove(path: string): void {
     this.actions.push({ kind: 'remove', step: this.step, path, display: `remove ${path}` });
   }

@@ -18,7 +18,12 @@ export const systemd: ServiceManager = {
   },
 
   async start(ctx, spec): Promise<void> {
-    if (await spec.ready(ctx)) return;
+    if (await spec.ready(ctx)) {
+      // Answering now is not enough on a VM: it must come back after the reboot setup may ask for.
+      const enabled = ok(await ctx.probe.run({ file: 'systemctl', args: ['is-enabled', '--quiet', spec.unit], readOnly: true }));
+      if (!enabled) await must(ctx.runner, { file: 'systemctl', args: ['enable', spec.unit], privileged: true });
+      return;
+    }
     await must(ctx.runner, { file: 'systemctl', args: ['enable', '--now', spec.unit], privileged: true });
     if (ctx.opts.dryRun) return;
     if (!(await waitFor(() => spec.ready(ctx), spec.readyTimeoutMs ?? 60_000))) {

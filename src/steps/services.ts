@@ -17,7 +17,8 @@ export function dockerStep(): Step {
       return (await dockerService(ctx).ready(ctx)) ? done() : todo('the Docker engine does not answer');
     },
     async apply(ctx) {
-      if (!(await which('dockerd'))) throw new EnvironmentError('the Docker engine (dockerd) is not installed', await setupHint());
+      // Under --dry-run on a fresh VM, setup's earlier steps would have installed it.
+      if (!ctx.opts.dryRun && !(await which('dockerd'))) throw new EnvironmentError('the Docker engine (dockerd) is not installed', await setupHint());
       await (await serviceManager(ctx)).start(ctx, dockerService(ctx));
     },
   };

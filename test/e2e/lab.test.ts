@@ -122,6 +122,93 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.equal(r.exitCode, 0, explain(r));
   });
 
+  test('status on the converged lab: every check ok, exit 0', async () => {
+    const r = await sigpoc(['status', '--json']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const problems = json(r).checks.filter((c: { level: string }) => c.level === 'problem');
+    assert.deepEqual(problems, []);
+  });
+
+  describe('status names what is broken, with the evidence and the fix', () => {
+    const statusCheck = async (id: string) => {
+      const r = await sigpoc(['status', '--json']);
+      const c = json(r).checks.find((x: { id: string }) => x.id === id);
+      assert.ok(c, `no check ${id}: ${r.stdout}`);
+      return { r, c };
+    };
+    const repair = async () => {
+      const r = await sigpoc(['install-policy']);
+      assert.equal(r.exitCode, 0, explain(r));
+    };
+
+    test('a broken policy file: problem with file, line and column', async () => {
+      await fs.writeFile('/etc/crio/policy.json', '{\n  "default": [ { "type": "reject" } ],\n  "transports": {\n}\n');
+      try {
+        const { r, c } = await statusCheck('policy');
+        assert.equal(r.exitCode, 3);
+        assert.equal(c.level, 'problem');
+        assert.match(`${c.detail} ${c.evidence ?? ''}`, /\/etc\/crio\/policy\.json:\d+:\d+/);
+        assert.ok(c.fix, 'a fix is given');
+      } finally {
+        await repair();
+      }
+    });
+
+    test('a key that is not the tool\'s: problem naming the key file', async () => {
+      const other = await fs.readFile('/var/lib/crio-sigpoc/keys-other/cosign.pub');
+      await fs.writeFile('/etc/containers/keys/crio-sigpoc-cosign.pub', other);
+      try {
+        const { r, c } = await statusCheck('policy-keys');
+        assert.equal(r.exitCode, 3);
+        assert.equal(c.level, 'problem');
+        assert.match(c.detail, /crio-sigpoc-cosign\.pub/);
+      } finally {
+        await repair();
+      }
+    });
+
+    test("the original proof's registries.d (sigstore: only): the mistake is named", async () => {
+      await fs.writeFile('/etc/containers/registries.d/crio-sigpoc.yaml', 'docker:\n  127.0.0.1:5003:\n    sigstore: http://127.0.0.1:5003\n');
+      try {
+        const { r, c } = await statusCheck('registries-d');
+        assert.equal(r.exitCode, 3);
+        assert.equal(c.level, 'problem');
+        assert.match(`${c.detail} ${c.evidence ?? ''} ${c.fix ?? ''}`, /sigstore/);
+        assert.match(c.fix ?? '', /use-sigstore-attachments: true/);
+      } finally {
+        await repair();
+      }
+    });
+
+    test('a policy in a file CRI-O does not read: problem naming the file CRI-O reads instead', async () => {
+      await fs.writeFile('/etc/crio/crio.conf.d/99-zz-elsewhere.conf', '[crio.image]\nsignature_policy = "/etc/crio/elsewhere.json"\n');
+      try {
+        const { r, c } = await statusCheck('crio-policy-path');
+        assert.equal(r.exitCode, 3);
+        assert.equal(c.level, 'problem');
+        assert.match(c.detail, /\/etc\/crio\/elsewhere\.json/);
+        assert.match(c.detail, /99-zz-elsewhere\.conf/);
+      } finally {
+        await fs.rm('/etc/crio/crio.conf.d/99-zz-elsewhere.conf');
+      }
+    });
+
+    test('a stopped CRI-O: problem with the command that brings it back', async () => {
+      const pid = Number((await fs.readFile('/var/lib/crio-sigpoc/run/crio.pid', 'utf8')).trim());
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && (await running('crio')).length; i++) await new Promise((ok) => setTimeout(ok, 200));
+      try {
+        const { r, c } = await statusCheck('crio');
+        assert.equal(r.exitCode, 3);
+        assert.equal(c.level, 'problem');
+        assert.match(c.fix ?? '', /crio-sigpoc setup --from source/);
+      } finally {
+        const s = await sigpoc(['setup', '--from', 'source', '--yes']);
+        assert.equal(s.exitCode, 0, explain(s));
+      }
+    });
+  });
+
   test('clean-all restores every touched system file byte for byte and stops everything it started', async () => {
     const r = await sigpoc(['clean-all', '--yes']);
     assert.equal(r.exitCode, 0, explain(r));

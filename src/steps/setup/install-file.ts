@@ -15,9 +15,7 @@ export const fileExists = (p: string): Promise<boolean> =>
  */
 export async function installFromFile(ctx: Context, target: string, source: string, mode: number): Promise<'unchanged' | 'written'> {
   if (ctx.opts.dryRun && !(await fileExists(source))) {
-    const m = mode.toString(8).padStart(4, '0');
-    const where = ctx.sys(target);
-    ctx.recorder.actions.push({ kind: 'write', step: ctx.recorder.step, path: where, mode: m, bytes: 0, sha256: '', display: `write ${where} (mode ${m}, from ${source})` });
+    ctx.recorder.pendingWrite(ctx.sys(target), mode, source);
     return 'written';
   }
   return ctx.files.installFile(target, source, mode);
