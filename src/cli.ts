@@ -38,7 +38,8 @@ function sub(name: string, summary: string, example: string, load: Loader): Comm
 
 sub('setup', 'install and configure CRI-O, crictl, cosign and docker on a dedicated VM', 'sudo crio-sigpoc setup --yes', () => import('./commands/setup.js'))
   .addOption(new Option('--from <source>', 'where binaries come from: packages (internet) or source (Go modules, cached)').choices(['packages', 'source']).default('packages'))
-  .option('--force', 'run on a system that is not Ubuntu 24.04 or Debian 12', false);
+  .option('--force', 'run on a system that is not Ubuntu 24.04 or Debian 12', false)
+  .option('--with-kubernetes', 'also bring up a single-node Kubernetes cluster on CRI-O (kubeadm; built from source with --from source)', false);
 
 sub('setup-registry', 'run a local registry on 127.0.0.1:5003 and mark it plain-HTTP', 'crio-sigpoc setup-registry', () => import('./commands/setup-registry.js'))
   .addOption(new Option('--backend <kind>', 'docker (registry:2) or binary (docker-registry)').choices(['auto', 'docker', 'binary']).default('auto'));

@@ -6,6 +6,7 @@ import type { Step } from '../engine/step.js';
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { describeHost, hostOf, isSupported, SUPPORTED } from '../host.js';
+import { ROOT_KUBECONFIG } from '../kubernetes/layout.js';
 import { planText } from '../report/plan-text.js';
 import type { SetupSource } from '../steps/setup/index.js';
 import { setupSteps } from '../steps/setup/index.js';
@@ -15,6 +16,7 @@ import { runCommand } from './run-command.js';
 export interface SetupOptions extends GlobalOptions {
   from?: string;
   force?: boolean;
+  withKubernetes?: boolean;
 }
 
 /** How setup talks to a person; tests pass their own. */
@@ -51,6 +53,13 @@ export async function rebootAdvice(ctx: Context): Promise<RebootAdvice> {
   };
 }
 
+/** Where kubectl finds the cluster, and what makes the pods' images exist. */
+const clusterNote = (kubeconfig: string): string =>
+  [
+    `Kubernetes: kubectl as root uses ${kubeconfig} (another shell: export KUBECONFIG=${kubeconfig}).`,
+    'next: crio-sigpoc test --offline   (pushes the pause and test images, installs the policy), then crio-sigpoc test-pods',
+  ].join('\n');
+
 function parseSource(from: string | undefined): SetupSource {
   if (from === undefined || from === 'packages' || from === 'source') return from ?? 'packages';
   throw new UsageError(`--from must be packages or source, not ${from}`);
@@ -78,16 +87,18 @@ export async function setup(ctx: Context, opts: SetupOptions, io: Interaction = 
   const host = await hostOf(ctx);
   refuseUnsupported(ctx, host, Boolean(opts.force));
   ctx.log.info(`setup --from ${from} on ${describeHost(host)}`);
-  const steps = setupSteps(host, from);
+  const steps = setupSteps(host, from, { kubernetes: Boolean(opts.withKubernetes) });
   // --dry-run changes nothing, so it asks nothing and needs no root.
   if (!ctx.opts.dryRun) await confirmDedicatedVm(ctx, steps, io);
   const reports = await runSteps(ctx, steps);
   const reboot = await rebootAdvice(ctx);
+  const kubeconfig = opts.withKubernetes ? ROOT_KUBECONFIG : undefined;
   if (!ctx.opts.json) {
     process.stdout.write(planText(reports, ctx.opts.dryRun));
     process.stdout.write(`Reboot: ${reboot.needed ? 'needed' : 'not needed'}: ${reboot.why}${reboot.needed ? '\nnext: sudo reboot, then crio-sigpoc test' : ''}\n`);
+    if (kubeconfig) process.stdout.write(`${clusterNote(kubeconfig)}\n`);
   }
-  return { exitCode: 0, json: { from, host, dryRun: ctx.opts.dryRun, steps: reports, reboot } };
+  return { exitCode: 0, json: { from, host, dryRun: ctx.opts.dryRun, steps: reports, reboot, ...(kubeconfig ? { kubeconfig } : {}) } };
 }
 
 /** --root redirects files, not apt-get or services: outside the real root, setup only plans. */

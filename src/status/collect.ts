@@ -18,6 +18,7 @@ import type { Check } from './check.js';
 import { crioLogCheck, crioLogFacts } from './crio-log.js';
 import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
 import { keyPairCheck, policyKeysCheck } from './keys.js';
+import { kubernetesCheck, kubernetesFacts } from './kubernetes.js';
 import type { PolicyFacts } from './policy-content.js';
 import { policyContentCheck } from './policy-content.js';
 import { policyLintCheck } from './policy-lint.js';
@@ -84,6 +85,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
     keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
     registryChecks(),
     crioLogFacts(ctx, mode).then((f) => [crioLogCheck(f)]),
+    kubernetesFacts(ctx).then((f) => [kubernetesCheck(f)]),
   ]);
   return groups.flat();
 }

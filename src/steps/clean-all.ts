@@ -3,11 +3,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ok } from '../exec/command.js';
+import { must, ok } from '../exec/command.js';
 import type { Step } from '../engine/step.js';
 import { done, todo } from '../engine/step.js';
+import { kubePaths } from '../kubernetes/layout.js';
 import { crioService, dockerService, registryService, serviceManager } from '../service/index.js';
-import { pidFile } from '../service/supervisor.js';
+import { KUBERNETES_SERVICES } from '../service/kubernetes-specs.js';
+import { pidFile, supervisor } from '../service/supervisor.js';
+import { SYSTEM_PATHS } from '../settings.js';
 import { registryAnswers } from '../service/specs.js';
 import { statePaths } from '../state.js';
 import { REGISTRY_CONTAINER } from './registry.js';
@@ -38,20 +41,34 @@ export function stopRegistryStep(): Step {
   };
 }
 
-/** Without systemd the tool started CRI-O and dockerd itself, so it stops them too. */
+/**
+ * Without systemd the tool started CRI-O and dockerd itself, so it stops them too. The lab
+ * cluster's programs are always the tool's own (kubelet first, so that it leaves CRI-O alone);
+ * a cluster that setup made with kubeadm on a VM is reset with kubeadm.
+ */
 export function stopSupervisedStep(): Step {
   const specs = (ctx: Context) => [crioService(ctx), dockerService(ctx)];
+  const kube = (ctx: Context) => [...KUBERNETES_SERVICES].reverse().map((s) => s.spec(ctx));
+  const kubeadm = (ctx: Context) => exists(kubePaths(ctx.stateDir).kubeadmConfig);
+  const left = async (ctx: Context) => {
+    const systemd = (await serviceManager(ctx)).mode === 'systemd';
+    const names: string[] = [];
+    for (const s of [...kube(ctx), ...(systemd ? [] : specs(ctx))]) if (await exists(pidFile(ctx, s.name))) names.push(s.name);
+    return (await kubeadm(ctx)) ? ['the kubeadm cluster', ...names] : names;
+  };
   return {
     id: 'stop-services',
     title: 'services the tool started stopped',
     async check(ctx) {
-      if ((await serviceManager(ctx)).mode === 'systemd') return done('systemd manages them');
-      const left: string[] = [];
-      for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) left.push(s.name);
-      return left.length ? todo(`still running: ${left.join(', ')}`) : done();
+      const names = await left(ctx);
+      if (names.length) return todo(`still running: ${names.join(', ')}`);
+      return (await serviceManager(ctx)).mode === 'systemd' ? done('systemd manages CRI-O and Docker') : done();
     },
     async apply(ctx) {
+      for (const s of kube(ctx)) if (await exists(pidFile(ctx, s.name))) await supervisor.stop(ctx, s);
+      if (await kubeadm(ctx)) await must(ctx.runner, { file: 'kubeadm', args: ['reset', '-f', '--cri-socket', `unix://${SYSTEM_PATHS.crioSocket}`], privileged: true, timeoutMs: 10 * 60_000 });
       const mgr = await serviceManager(ctx);
+      if (mgr.mode === 'systemd') return;
       for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
     },
   };
@@ -80,7 +97,7 @@ export function restoreFilesStep(): Step {
 export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = (ctx: Context): string[] => {
     const p = statePaths(ctx.stateDir);
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), ...(opts.keys ? [p.keysDir] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), kubePaths(ctx.stateDir).dir, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',

@@ -33,10 +33,13 @@ export function json<T = any>(r: CliResult): T {
 
 export const explain = (r: CliResult): string => `exit ${r.exitCode}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
-/** Every system location the tool may touch, hashed file by file. */
+/**
+ * Every system location the tool writes to, hashed file by file. (/etc/systemd/system is left out:
+ * only apt's packages write there on this machine, and packages stay installed after clean-all.)
+ */
 export async function systemSnapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const dir of ['/etc/crio', '/etc/containers', '/etc/cni', '/usr/local/bin', '/etc/systemd/system']) {
+  for (const dir of ['/etc/crio', '/etc/containers', '/etc/cni', '/usr/local/bin']) {
     const snap = await snapshot(dir).catch(() => ({}));
     for (const [k, v] of Object.entries(snap)) out[path.join(dir, k)] = v;
   }

@@ -6,6 +6,7 @@ import { SYSTEM_PATHS } from '../../settings.js';
 import type { Built } from './go-build.js';
 import { cachedBinary, COSIGN_V2, COSIGN_V3, CRICTL, CRIO, PINNS } from './go-build.js';
 import { installFromFile, sameAsSource } from './install-file.js';
+import { KINE, KUBE_COMMANDS } from './kubernetes-build.js';
 
 export interface Placement {
   built: Built;
@@ -22,16 +23,27 @@ export const LAB_BINARIES: Placement[] = [
   { built: COSIGN_V2, as: 'cosign-v2' },
 ];
 
+/** The cluster's binaries, for --with-kubernetes. */
+export const KUBERNETES_BINARIES: Placement[] = [...KUBE_COMMANDS, KINE].map((b) => ({ built: b, as: b.binary }));
+
 const target = (p: Placement): string => `${SYSTEM_PATHS.binDir}/${p.as}`;
 
-export function installBinariesStep(onCrioChanged: () => void): Step {
+// A running CRI-O keeps its old binary (and pinns path) until it restarts.
+export const installBinariesStep = (onCrioChanged: () => void): Step =>
+  installStep('install-binaries', LAB_BINARIES, (p) => {
+    if (p.built === CRIO || p.built === PINNS) onCrioChanged();
+  });
+
+export const installKubernetesBinariesStep = (onChanged: () => void): Step => installStep('install-kubernetes-binaries', KUBERNETES_BINARIES, onChanged);
+
+function installStep(id: string, placements: Placement[], onWritten: (p: Placement) => void): Step {
   return {
-    id: 'install-binaries',
-    title: `install ${LAB_BINARIES.map((p) => p.as).join(', ')} into ${SYSTEM_PATHS.binDir}`,
+    id,
+    title: `install ${placements.map((p) => p.as).join(', ')} into ${SYSTEM_PATHS.binDir}`,
     async check(ctx) {
       const stale: string[] = [];
       const missing: string[] = [];
-      for (const p of LAB_BINARIES) {
+      for (const p of placements) {
         if (await sameAsSource(ctx, target(p), cachedBinary(ctx, p.built), 0o755)) continue;
         ((await ctx.files.exists(target(p))) ? stale : missing).push(target(p));
       }
@@ -40,10 +52,8 @@ export function installBinariesStep(onCrioChanged: () => void): Step {
       return done();
     },
     async apply(ctx) {
-      for (const p of LAB_BINARIES) {
-        const result = await installFromFile(ctx, target(p), cachedBinary(ctx, p.built), 0o755);
-        // A running CRI-O keeps its old binary (and pinns path) until it restarts.
-        if (result === 'written' && (p.built === CRIO || p.built === PINNS)) onCrioChanged();
+      for (const p of placements) {
+        if ((await installFromFile(ctx, target(p), cachedBinary(ctx, p.built), 0o755)) === 'written') onWritten(p);
       }
     },
   };

@@ -33,9 +33,9 @@ export const PINNS: Built = { name: 'pinns', version: VERSIONS.crio, binary: 'pi
 const CRIO_MODULE = 'github.com/cri-o/cri-o';
 /** containers_image_openpgp: no gpgme; btrfs excluded under cgo; seccomp needs libseccomp-dev. */
 const CRIO_TAGS = 'containers_image_openpgp exclude_graphdriver_btrfs seccomp';
-const BUILD_TIMEOUT_MS = 2 * 60 * 60_000;
+export const BUILD_TIMEOUT_MS = 2 * 60 * 60_000;
 
-function cachedStep(id: string, b: Built, build: (ctx: Context, tmp: string) => Promise<void>): Step {
+export function cachedStep(id: string, b: Built, build: (ctx: Context, tmp: string) => Promise<void>): Step {
   return {
     id,
     title: `build ${b.binary} ${b.version} (cached in <cache>/go/${b.name}@${b.version})`,
@@ -67,19 +67,22 @@ export function goInstallStep(id: string, t: GoInstallable): Step {
 }
 
 /**
- * CRI-O's module directory. `go install github.com/cri-o/cri-o/cmd/crio@…` fails through this
- * proxy (it answers 403 to the version list go queries for deprecation), so download the module
- * and build inside it. Under --dry-run nothing is downloaded: the plan names the directory.
+ * A module's directory in the module cache. `go install module/cmd@version` fails through this
+ * proxy for some modules (it answers 403 to the version list go queries for deprecation), so
+ * download the module and build inside it. Under --dry-run nothing is downloaded: the plan names
+ * the directory.
  */
-function crioModuleDir(ctx: Context): Promise<string> {
-  return ctx.memo('crio-module-dir', async () => {
-    const r = await must(ctx.runner, { file: 'go', args: ['mod', 'download', '-json', `${CRIO_MODULE}@${VERSIONS.crio}`], timeoutMs: BUILD_TIMEOUT_MS });
-    if (ctx.opts.dryRun) return `<Dir of ${CRIO_MODULE}@${VERSIONS.crio}>`;
+export function moduleDir(ctx: Context, module: string, version: string): Promise<string> {
+  return ctx.memo(`module-dir ${module}@${version}`, async () => {
+    const r = await must(ctx.runner, { file: 'go', args: ['mod', 'download', '-json', `${module}@${version}`], timeoutMs: BUILD_TIMEOUT_MS });
+    if (ctx.opts.dryRun) return `<Dir of ${module}@${version}>`;
     const dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
-    if (!dir) throw new EnvironmentError(`go mod download printed no Dir for ${CRIO_MODULE}@${VERSIONS.crio}`, 'run it by hand with -x to see what the proxy answers');
+    if (!dir) throw new EnvironmentError(`go mod download printed no Dir for ${module}@${version}`, 'run it by hand with -x to see what the proxy answers');
     return dir;
   });
 }
+
+const crioModuleDir = (ctx: Context): Promise<string> => moduleDir(ctx, CRIO_MODULE, VERSIONS.crio);
 
 export const crioBuildStep = (): Step =>
   cachedStep('build-crio', CRIO, async (ctx, tmp) => {

@@ -1,11 +1,12 @@
 // The ordered steps of `setup`, per path. Both end in the same tail: CRI-O's drop-in, then the
-// services, so that the lab exercises exactly the configuration a VM gets.
+// services, so that the lab exercises exactly the configuration a VM gets. --with-kubernetes adds
+// a single-node cluster on that CRI-O: kubeadm on a VM, built from source and supervised in the lab.
 import type { Step } from '../../engine/step.js';
 import type { Host } from '../../host.js';
 import { VERSIONS } from '../../settings.js';
 import { aptPackagesStep } from './apt.js';
 import { aptRepoStep, CRIO_REPO, KUBERNETES_REPO } from './apt-repos.js';
-import { installBinariesStep } from './binaries.js';
+import { installBinariesStep, installKubernetesBinariesStep } from './binaries.js';
 import { cniStep } from './cni.js';
 import { cosignReleaseStep } from './cosign-release.js';
 import type { SetupSource } from './crio-dropin.js';
@@ -13,6 +14,10 @@ import { crioDropinStep } from './crio-dropin.js';
 import { COSIGN_V2, COSIGN_V3, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from './go-build.js';
 import type { RestartFlag } from './services.js';
 import { crioServiceStep, dockerServiceStep } from './services.js';
+import { kubeadmSteps } from './kubeadm.js';
+import { kubernetesBuildSteps } from './kubernetes-build.js';
+import type { KubeRestart } from './kubernetes-lab.js';
+import { kubernetesLabSteps, markAll } from './kubernetes-lab.js';
 
 export type { SetupSource };
 
@@ -54,12 +59,22 @@ function sourcePath(restart: RestartFlag): Step[] {
   ];
 }
 
-export function setupSteps(host: Host, from: SetupSource): Step[] {
+/** --with-kubernetes: the builds come before CRI-O starts, the cluster after it answers. */
+function kubernetesSteps(from: SetupSource): { before: Step[]; after: Step[] } {
+  if (from === 'packages') return { before: [], after: kubeadmSteps(pinnedMinor) };
+  const restart: KubeRestart = { pending: new Set() };
+  return { before: [...kubernetesBuildSteps(), installKubernetesBinariesStep(() => markAll(restart))], after: kubernetesLabSteps(restart) };
+}
+
+export function setupSteps(host: Host, from: SetupSource, opts: { kubernetes?: boolean } = {}): Step[] {
   const restart: RestartFlag = { pending: false };
+  const k8s = opts.kubernetes ? kubernetesSteps(from) : { before: [], after: [] };
   return [
     ...(from === 'packages' ? packagesPath(host) : sourcePath(restart)),
+    ...k8s.before,
     crioDropinStep(host, from, () => (restart.pending = true)),
     crioServiceStep(host, restart),
     dockerServiceStep(host),
+    ...k8s.after,
   ];
 }

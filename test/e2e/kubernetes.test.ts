@@ -1,0 +1,106 @@
+// test-pods for real: a single-node Kubernetes built from source (kube-apiserver, kube-scheduler,
+// kubelet, kine) on the lab's CRI-O, and the verdicts kubelet reaches for the signed and unsigned
+// pods. Runs as root. Independent of the other e2e files: it brings up the lab and the images
+// itself, and ends with clean-all, leaving the machine as it found it.
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { promises as fs } from 'node:fs';
+import { before, describe, test } from 'node:test';
+import { explain, json, running, sigpoc, systemSnapshot } from './helpers.js';
+
+const KUBECONFIG = '/root/.kube/config';
+const CLUSTER_PROGRAMS = ['kine', 'kube-apiserver', 'kube-scheduler', 'kubelet'];
+
+async function kubectlJson<T = any>(args: string[]): Promise<T> {
+  const r = await execa('kubectl', [...args, '-o', 'json', '--request-timeout=10s'], { reject: false, env: { KUBECONFIG } });
+  assert.equal(r.exitCode, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(String(r.stdout)) as T;
+}
+
+const fileText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
+
+describe('kubernetes: test-pods on a single-node cluster built from source, on the lab CRI-O', () => {
+  let pristine: Record<string, string>;
+  let kubeconfigBefore: string | undefined;
+
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, 'the end-to-end suite runs as root (it installs and starts CRI-O and kubelet)');
+    const r = await sigpoc(['clean-all', '--yes']);
+    assert.equal(r.exitCode, 0, explain(r));
+    pristine = await systemSnapshot();
+    kubeconfigBefore = await fileText(KUBECONFIG);
+  });
+
+  test('setup --from source --with-kubernetes builds or reuses the binaries and brings the node Ready', async () => {
+    const r = await sigpoc(['setup', '--from', 'source', '--with-kubernetes', '--yes', '--json']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const doc = json(r);
+    assert.equal(doc.kubeconfig, KUBECONFIG);
+    const builds = doc.steps.filter((s: { id: string }) => /^build-(kube|kine)/.test(s.id));
+    assert.deepEqual(builds.map((s: { id: string }) => s.id), ['build-kube-apiserver', 'build-kube-scheduler', 'build-kubelet', 'build-kine']);
+    for (const b of builds) console.log(`# ${b.id}: ${b.changed ? `built in ${Math.round(b.durationMs / 1000)}s` : 'cached'}`);
+
+    const nodes = await kubectlJson<{ items: any[] }>(['get', 'nodes']);
+    assert.equal(nodes.items.length, 1);
+    const node = nodes.items[0];
+    assert.equal(node.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
+    assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.36.3');
+    assert.equal(node.status.nodeInfo.containerRuntimeVersion, 'cri-o://1.36.3');
+    for (const p of CLUSTER_PROGRAMS) assert.notDeepEqual(await running(p), [], `${p} is not running`);
+  });
+
+  test('the control plane listens on loopback only', async () => {
+    const ss = await execa('ss', ['-Hltnp'], { reject: false });
+    assert.equal(ss.exitCode, 0, ss.stderr);
+    const listening = String(ss.stdout).split('\n').filter((l) => /"(kine|kube-apiserver|kube-scheduler|kubelet)"/.test(l));
+    assert.ok(listening.length >= 4, String(ss.stdout));
+    for (const l of listening) assert.match(l.split(/\s+/)[3], /^127\.0\.0\.1:\d+$/, `not on loopback: ${l}`);
+  });
+
+  test('a second setup --with-kubernetes builds nothing and changes nothing', async () => {
+    const r = await sigpoc(['setup', '--from', 'source', '--with-kubernetes', '--yes', '--json']);
+    assert.equal(r.exitCode, 0, explain(r));
+    assert.deepEqual(json(r).steps.filter((s: { changed: boolean }) => s.changed).map((s: { id: string }) => s.id), []);
+  });
+
+  test('test --offline --case signed unsigned: the images are pushed and signed, the policy installed', async () => {
+    const r = await sigpoc(['test', '--offline', '--json', '--case', 'signed', 'unsigned']);
+    assert.equal(r.exitCode, 0, explain(r));
+  });
+
+  test('test-pods: the signed pod runs, the unsigned one is refused by CRI-O for its signature', async () => {
+    const r = await sigpoc(['test-pods', '--json', '--timeout', '240']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const by = Object.fromEntries(json(r).verdicts.map((v: { name: string }) => [v.name, v]));
+    assert.equal(by.signed.actual, 'accepted', by.signed.reason);
+    assert.match(by.signed.reason, /^Running, image 127\.0\.0\.1:5003\/alpine@sha256:[0-9a-f]{64}$/);
+    assert.equal(by.unsigned.actual, 'rejected', by.unsigned.reason);
+    assert.match(by.unsigned.reason, /SignatureValidationFailed/);
+    assert.match(by.unsigned.reason, /A signature was required, but no signature exists/);
+    for (const v of Object.values(by) as { pass: boolean; policyPath?: string; name: string }[]) {
+      assert.equal(v.pass, true, v.name);
+      assert.equal(v.policyPath, '/etc/crio/policy.json', v.name);
+    }
+    // What a user sees with kubectl: kubelet's own state of the refused container.
+    const pod = await kubectlJson(['get', 'pod', 'unsigned-alpine-crio']);
+    const waiting = pod.status.containerStatuses[0].state.waiting;
+    assert.match(waiting.reason, /^(ErrImagePull|ImagePullBackOff|SignatureValidationFailed)$/);
+    assert.match(waiting.message, /SignatureValidationFailed|signature validation failed/);
+  });
+
+  test('status: the cluster check names the Ready node and the kubeconfig', async () => {
+    const r = await sigpoc(['status', '--json']);
+    const k = json(r).checks.find((c: { id: string }) => c.id === 'kubernetes');
+    assert.equal(k?.level, 'ok', JSON.stringify(k));
+    assert.match(k.detail, /^node \S+ Ready \(kubeconfig \/root\/\.kube\/config; supervised: kine, kube-apiserver, kube-scheduler, kubelet\)$/);
+  });
+
+  test('clean-all stops the cluster and CRI-O, removes its state, and restores every file', async () => {
+    const r = await sigpoc(['clean-all', '--yes']);
+    assert.equal(r.exitCode, 0, explain(r));
+    for (const p of [...CLUSTER_PROGRAMS, 'crio', 'conmon', 'dockerd']) assert.deepEqual(await running(p), [], `${p} still running`);
+    assert.deepEqual(await systemSnapshot(), pristine);
+    assert.equal(await fileText(KUBECONFIG), kubeconfigBefore, `${KUBECONFIG} not as before`);
+    await assert.rejects(fs.access('/var/lib/crio-sigpoc/kubernetes'), 'the cluster state is gone');
+  });
+});
