@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 $.verbose = false;
+$.quiet = true;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist/cli.js');
 const endpoint = ['--runtime-endpoint', 'unix:///var/run/crio/crio.sock'];

@@ -40,8 +40,8 @@ export default (opts: TestOptions) =>
         return { exitCode: 0, json: { cases: MATRIX.map(({ number, name, title, image, expected }) => ({ number, name, title, image, expected })) } };
       }
       const cases = selectCases(opts.case);
-      if (!opts.dryRun) await requireCrio(ctx);
-      const steps = [...(await fullChain(ctx, { offline: opts.offline })), ...preparationSteps(cases)];
+      const [, chain] = await Promise.all([opts.dryRun ? undefined : requireCrio(ctx), fullChain(ctx, { offline: opts.offline })]);
+      const steps = [...chain, ...preparationSteps(cases)];
       const reports = await runSteps(ctx, steps);
       if (opts.dryRun) {
         if (!opts.json) process.stdout.write(planText(reports, true) + `  then, for each case: crictl rmi IMAGE, crictl pull IMAGE (${cases.length} cases)\n`);

@@ -29,12 +29,17 @@ export class StepFailed extends SigpocError {
 export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[]> {
   const progress = await createProgress({ json: ctx.opts.json });
   const reports: StepReport[] = [];
-  for (const step of steps) {
+  // Checks are read-only, so on a warm machine they are all asked at once. Their answers hold
+  // until the first step that has to change something; every step after it is checked again.
+  const early = await Promise.all(steps.map((s) => s.check(ctx).catch(() => undefined)));
+  let changedSoFar = false;
+  for (const [i, step] of steps.entries()) {
     const t0 = performance.now();
     ctx.recorder.step = step.id;
     progress.start(step.title);
     try {
-      const before = await step.check(ctx);
+      const before = !changedSoFar && early[i] ? early[i] : await step.check(ctx);
+      if (before.state !== 'done') changedSoFar = true;
       if (before.state === 'done') {
         reports.push({ id: step.id, title: step.title, before, changed: false, actions: [], durationMs: performance.now() - t0 });
         progress.succeed(`${step.title}: already done${before.detail ? ` (${before.detail})` : ''}`);

@@ -31,9 +31,19 @@ async function signal(ctx: Context, pid: number, sig: 'TERM' | 'KILL' | 'HUP'): 
   await ctx.runner.run({ file: 'kill', args: [`-${sig}`, String(pid)], privileged: true });
 }
 
-async function tail(file: string, lines: number): Promise<string> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').slice(-lines - 1).join('\n').trim();
+/** The last lines of a log that may be large (CRI-O at debug level): only its end is read. */
+async function tail(file: string, lines: number, maxBytes = 4 << 20): Promise<string> {
+  const fh = await fs.open(file, 'r').catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const { size } = await fh.stat();
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, size - length);
+    return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n').trim();
+  } finally {
+    await fh.close();
+  }
 }
 
 export const supervisor: ServiceManager = {

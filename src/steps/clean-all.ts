@@ -7,9 +7,11 @@ import { must, ok } from '../exec/command.js';
 import type { Step } from '../engine/step.js';
 import { done, todo } from '../engine/step.js';
 import { kubePaths } from '../kubernetes/layout.js';
+import { kubepodsCgroups, readMountsUnder } from '../kubernetes/leftovers.js';
 import { crioService, dockerService, registryService, serviceManager } from '../service/index.js';
 import { KUBERNETES_SERVICES } from '../service/kubernetes-specs.js';
 import { pidFile, supervisor } from '../service/supervisor.js';
+import type { ServiceSpec } from '../service/types.js';
 import { SYSTEM_PATHS } from '../settings.js';
 import { registryAnswers } from '../service/specs.js';
 import { statePaths } from '../state.js';
@@ -65,13 +67,26 @@ export function stopSupervisedStep(): Step {
       return (await serviceManager(ctx)).mode === 'systemd' ? done('systemd manages CRI-O and Docker') : done();
     },
     async apply(ctx) {
-      for (const s of kube(ctx)) if (await exists(pidFile(ctx, s.name))) await supervisor.stop(ctx, s);
+      const lab: ServiceSpec[] = [];
+      for (const s of kube(ctx)) if (await exists(pidFile(ctx, s.name))) lab.push(s);
+      for (const s of lab) await supervisor.stop(ctx, s);
+      if (lab.length) await removeKubepodsCgroups(ctx);
       if (await kubeadm(ctx)) await must(ctx.runner, { file: 'kubeadm', args: ['reset', '-f', '--cri-socket', `unix://${SYSTEM_PATHS.crioSocket}`], privileged: true, timeoutMs: 10 * 60_000 });
       const mgr = await serviceManager(ctx);
       if (mgr.mode === 'systemd') return;
       for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
     },
   };
+}
+
+/** kubelet's QoS cgroups outlive it; empty once its pods are gone, so rmdir takes them. */
+async function removeKubepodsCgroups(ctx: Context): Promise<void> {
+  for (const dir of await kubepodsCgroups(ctx.sys('/sys/fs/cgroup'))) {
+    ctx.recorder.remove(dir);
+    if (ctx.opts.dryRun) continue;
+    const removed = await fs.rmdir(dir).then(() => true, () => false);
+    if (!removed && !ok(await ctx.runner.run({ file: 'rmdir', args: ['--', dir], privileged: true }))) ctx.log.warn(`warning: could not remove the cgroup ${dir} (a process still in it?)`);
+  }
 }
 
 export function restoreFilesStep(): Step {
@@ -108,6 +123,8 @@ export function removeStateStep(opts: { keys: boolean }): Step {
       return left.length ? todo(`left: ${left.join(', ')}`) : done();
     },
     async apply(ctx) {
+      // kubelet bind-mounts its root directory onto itself: unmounted, it can be removed.
+      for (const m of await readMountsUnder(kubePaths(ctx.stateDir).dir)) await must(ctx.runner, { file: 'umount', args: [m], privileged: true });
       for (const t of targets(ctx)) {
         if (!(await exists(t))) continue;
         ctx.recorder.remove(t);

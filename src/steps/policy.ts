@@ -9,7 +9,6 @@ import { readCrioConfig } from '../crio-config.js';
 import { EnvironmentError } from '../errors.js';
 import type { Step } from '../engine/step.js';
 import { done, drift } from '../engine/step.js';
-import { refusePolicyErrors } from '../policy/lint.js';
 import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from '../render/policy.js';
 import { registriesDText, renderRegistriesD } from '../render/registries-d.js';
 import { registryAddress, SYSTEM_PATHS } from '../settings.js';
@@ -48,10 +47,17 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
     },
     { path: ORIGINAL_STYLE_FILE, content: stringify(ORIGINAL_STYLE_REGISTRIES_D), mode: 0o644, what: "registries.d in the original proof's style, one repository (matrix case 12)" },
   ];
-  // Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot
-  // read, or one that rejects what it means to let in, is refused (exit 2).
-  await refusePolicyErrors(policy, userPolicy?.file ?? 'rendered policy.json', ctx, files);
   return files;
+}
+
+/**
+ * Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot read,
+ * or one that rejects what it means to let in, is refused (exit 2). Loaded only when needed: a
+ * warm run compares bytes and never pays for the linter.
+ */
+async function refuseErrors(ctx: Context, files: DesiredFile[], userPolicy?: { file: string; text: string }): Promise<void> {
+  const { refusePolicyErrors } = await import('../policy/lint.js');
+  await refusePolicyErrors(String(files[1].content), userPolicy?.file ?? 'rendered policy.json', ctx, files);
 }
 
 export function policyStep(userPolicy?: { file: string; text: string }): Step {
@@ -60,12 +66,15 @@ export function policyStep(userPolicy?: { file: string; text: string }): Step {
     title: 'signature policy, registries.d and public key',
     async check(ctx) {
       const files = await desiredPolicyFiles(ctx, userPolicy);
+      if (userPolicy) await refuseErrors(ctx, files, userPolicy);
       const differ: string[] = [];
       for (const f of files) if (!(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
       return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(files[1].path);
     },
     async apply(ctx) {
-      for (const f of await desiredPolicyFiles(ctx, userPolicy)) await ctx.files.install(f.path, f.content, f.mode);
+      const files = await desiredPolicyFiles(ctx, userPolicy);
+      await refuseErrors(ctx, files, userPolicy);
+      for (const f of files) await ctx.files.install(f.path, f.content, f.mode);
     },
   };
 }

@@ -11,6 +11,7 @@ import { done, drift, todo } from '../engine/step.js';
 import { renderInsecureRegistry } from '../render/registries-conf.js';
 import { crioService, registryService, serviceManager } from '../service/index.js';
 import { registryAnswers } from '../service/specs.js';
+import { pidFile } from '../service/supervisor.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../settings.js';
 import { statePaths } from '../state.js';
 import { ALIAS_REGISTRY } from '../verify/matrix/lab-config.js';
@@ -33,6 +34,8 @@ export function renderRegistryConfig(dataDir: string): string {
 export async function chooseBackend(ctx: Context, wanted: 'auto' | RegistryBackend): Promise<RegistryBackend> {
   if (wanted !== 'auto') return wanted;
   return ctx.memo('registry-backend', async () => {
+    // A registry this tool supervises says so by its pid file: no need to ask Docker.
+    if (await fs.access(pidFile(ctx, 'registry')).then(() => true, () => false)) return 'binary';
     const container = await ctx.probe.run({ file: 'docker', args: ['container', 'inspect', REGISTRY_CONTAINER], privileged: true, readOnly: true });
     if (ok(container)) return 'docker';
     return (await which('docker-registry')) ? 'binary' : 'docker';
