@@ -2,11 +2,9 @@
 // (all under <state>/kubernetes, so clean-all removes them with the rest of the state).
 import os from 'node:os';
 import path from 'node:path';
-import { VERSIONS } from '../settings.js';
 
+/** Same minor as CRI-O (VERSIONS.kubeMinor): the skew CRI-O supports. */
 export const KUBERNETES_VERSION = 'v1.36.3';
-/** Kubernetes' minor follows CRI-O's (the version skew CRI-O supports). */
-export const KUBERNETES_MINOR = VERSIONS.kubeMinor;
 export const KINE_VERSION = 'v0.17.5';
 
 /** k8s.io/kubernetes v1.X.Y publishes its staging modules (k8s.io/api, …) as v0.X.Y. */
@@ -41,6 +39,8 @@ export function kubePaths(stateDir: string) {
     /** kubelet's --root-dir: pods, plugins and its own serving certificate. */
     kubeletDir: path.join(dir, 'kubelet'),
     podLogs: path.join(dir, 'pod-logs'),
+    /** Set when setup saw no /var/log/containers before kubelet made it: clean-all removes it. */
+    logLinksMarker: path.join(dir, 'created-var-log-containers'),
     kubeletConfig: path.join(dir, 'kubelet-config.yaml'),
     kubeadmConfig: path.join(dir, 'kubeadm.yaml'),
     kubeconfig: (user: KubeconfigUser) => path.join(dir, `${user}.kubeconfig`),

@@ -21,8 +21,6 @@ export async function readMountsUnder(dir: string): Promise<string[]> {
   return mountsUnder(await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => ''), dir);
 }
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
 async function subdirs(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => subdirs(path.join(dir, e.name))));
@@ -30,7 +28,7 @@ async function subdirs(dir: string): Promise<string[]> {
 }
 
 /** kubelet's QoS cgroups under every controller (cgroup v1, and the v2 tree of a hybrid host), deepest first. */
-export async function kubepodsCgroups(root = CGROUP_ROOT): Promise<string[]> {
+export async function kubepodsCgroups(root: string): Promise<string[]> {
   // '' : a cgroup v2 host has it at the root.
   const controllers = ['', ...(await fs.readdir(root).catch(() => [] as string[]))];
   const found: string[] = [];
@@ -39,4 +37,14 @@ export async function kubepodsCgroups(root = CGROUP_ROOT): Promise<string[]> {
     if (await fs.stat(top).then((s) => s.isDirectory(), () => false)) found.push(...(await subdirs(top)));
   }
   return found.sort((a, b) => b.length - a.length);
+}
+
+/** kubelet links every container's log here (a fixed path), to files under its podLogsDir. */
+export const CONTAINER_LOG_LINKS = '/var/log/containers';
+
+/** The links in dir that point into logsDir: the lab's, and only those. */
+export async function linksInto(dir: string, logsDir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const targets = await Promise.all(names.map((n) => fs.readlink(path.join(dir, n)).catch(() => '')));
+  return names.filter((_, i) => targets[i].startsWith(`${logsDir}/`)).map((n) => path.join(dir, n));
 }

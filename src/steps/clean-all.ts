@@ -7,7 +7,7 @@ import { must, ok } from '../exec/command.js';
 import type { Step } from '../engine/step.js';
 import { done, todo } from '../engine/step.js';
 import { kubePaths } from '../kubernetes/layout.js';
-import { kubepodsCgroups, readMountsUnder } from '../kubernetes/leftovers.js';
+import { CONTAINER_LOG_LINKS, kubepodsCgroups, linksInto, readMountsUnder } from '../kubernetes/leftovers.js';
 import { crioService, dockerService, registryService, serviceManager } from '../service/index.js';
 import { KUBERNETES_SERVICES } from '../service/kubernetes-specs.js';
 import { pidFile, supervisor } from '../service/supervisor.js';
@@ -16,6 +16,7 @@ import { SYSTEM_PATHS } from '../settings.js';
 import { registryAnswers } from '../service/specs.js';
 import { statePaths } from '../state.js';
 import { REGISTRY_CONTAINER } from './registry.js';
+import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './setup/lab-runtime.js';
 
 const exists = (p: string): Promise<boolean> =>
   fs.access(p).then(
@@ -56,6 +57,7 @@ export function stopSupervisedStep(): Step {
     const systemd = (await serviceManager(ctx)).mode === 'systemd';
     const names: string[] = [];
     for (const s of [...kube(ctx), ...(systemd ? [] : specs(ctx))]) if (await exists(pidFile(ctx, s.name))) names.push(s.name);
+    if (await exists(hugetlbMarker(ctx.stateDir))) names.push(`the ${HUGETLB_MOUNT} mount`);
     return (await kubeadm(ctx)) ? ['the kubeadm cluster', ...names] : names;
   };
   return {
@@ -71,6 +73,8 @@ export function stopSupervisedStep(): Step {
       for (const s of kube(ctx)) if (await exists(pidFile(ctx, s.name))) lab.push(s);
       for (const s of lab) await supervisor.stop(ctx, s);
       if (lab.length) await removeKubepodsCgroups(ctx);
+      await removeLogLinks(ctx);
+      await undoHugetlbMount(ctx);
       if (await kubeadm(ctx)) await must(ctx.runner, { file: 'kubeadm', args: ['reset', '-f', '--cri-socket', `unix://${SYSTEM_PATHS.crioSocket}`], privileged: true, timeoutMs: 10 * 60_000 });
       const mgr = await serviceManager(ctx);
       if (mgr.mode === 'systemd') return;
@@ -87,6 +91,21 @@ async function removeKubepodsCgroups(ctx: Context): Promise<void> {
     const removed = await fs.rmdir(dir).then(() => true, () => false);
     if (!removed && !ok(await ctx.runner.run({ file: 'rmdir', args: ['--', dir], privileged: true }))) ctx.log.warn(`warning: could not remove the cgroup ${dir} (a process still in it?)`);
   }
+}
+
+/** kubelet's links to the lab's pod logs, and their directory when setup saw it made. */
+async function removeLogLinks(ctx: Context): Promise<void> {
+  const p = kubePaths(ctx.stateDir);
+  const dir = ctx.sys(CONTAINER_LOG_LINKS);
+  const links = await linksInto(dir, p.podLogs);
+  for (const link of links) {
+    ctx.recorder.remove(link);
+    if (!ctx.opts.dryRun) await fs.rm(link, { force: true });
+  }
+  const others = (await fs.readdir(dir).catch(() => [])).length - links.length;
+  if (!(await exists(p.logLinksMarker)) || others > 0 || !(await exists(dir))) return;
+  ctx.recorder.remove(dir);
+  if (!ctx.opts.dryRun) await fs.rmdir(dir);
 }
 
 export function restoreFilesStep(): Step {
@@ -112,7 +131,7 @@ export function restoreFilesStep(): Step {
 export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = (ctx: Context): string[] => {
     const p = statePaths(ctx.stateDir);
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), kubePaths(ctx.stateDir).dir, ...(opts.keys ? [p.keysDir] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'test-pods'), kubePaths(ctx.stateDir).dir, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',

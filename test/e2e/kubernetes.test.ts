@@ -18,10 +18,14 @@ async function kubectlJson<T = any>(args: string[]): Promise<T> {
 }
 
 const fileText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
+const fileExists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+const mountPoints = (mountinfo = ''): string[] => mountinfo.split('\n').map((l) => l.split(' ')[4]).filter(Boolean).sort();
 
 describe('kubernetes: test-pods on a single-node cluster built from source, on the lab CRI-O', () => {
   let pristine: Record<string, string>;
   let kubeconfigBefore: string | undefined;
+  let mountsBefore: string[];
+  let logLinksBefore: boolean;
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'the end-to-end suite runs as root (it installs and starts CRI-O and kubelet)');
@@ -29,6 +33,8 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     assert.equal(r.exitCode, 0, explain(r));
     pristine = await systemSnapshot();
     kubeconfigBefore = await fileText(KUBECONFIG);
+    mountsBefore = await fileText('/proc/self/mountinfo').then(mountPoints);
+    logLinksBefore = await fileExists('/var/log/containers');
   });
 
   test('setup --from source --with-kubernetes builds or reuses the binaries and brings the node Ready', async () => {
@@ -38,7 +44,7 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     assert.equal(doc.kubeconfig, KUBECONFIG);
     const builds = doc.steps.filter((s: { id: string }) => /^build-(kube|kine)/.test(s.id));
     assert.deepEqual(builds.map((s: { id: string }) => s.id), ['build-kube-apiserver', 'build-kube-scheduler', 'build-kubelet', 'build-kine']);
-    for (const b of builds) console.log(`# ${b.id}: ${b.changed ? `built in ${Math.round(b.durationMs / 1000)}s` : 'cached'}`);
+    for (const b of builds) console.log(`${b.id}: ${b.changed ? `built in ${Math.round(b.durationMs / 1000)}s` : 'cached'}`);
 
     const nodes = await kubectlJson<{ items: any[] }>(['get', 'nodes']);
     assert.equal(nodes.items.length, 1);
@@ -88,6 +94,15 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     assert.match(waiting.message, /SignatureValidationFailed|signature validation failed/);
   });
 
+  test('test-pods --all-nodes: one signed and one unsigned pod pinned to the node, verdicts per node, pods removed', async () => {
+    const r = await sigpoc(['test-pods', '--all-nodes', '--json', '--timeout', '240']);
+    assert.equal(r.exitCode, 0, explain(r));
+    const verdicts = json(r).verdicts as { name: string; node: string; actual: string; reason: string }[];
+    const node = (await kubectlJson<{ items: any[] }>(['get', 'nodes'])).items[0].metadata.name;
+    assert.deepEqual(verdicts.map((v) => `${v.name}@${v.node}:${v.actual}`), [`signed@${node}:accepted`, `unsigned@${node}:rejected`]);
+    assert.match(verdicts[1].reason, /SignatureValidationFailed/);
+  });
+
   test('status: the cluster check names the Ready node and the kubeconfig', async () => {
     const r = await sigpoc(['status', '--json']);
     const k = json(r).checks.find((c: { id: string }) => c.id === 'kubernetes');
@@ -102,5 +117,11 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     assert.deepEqual(await systemSnapshot(), pristine);
     assert.equal(await fileText(KUBECONFIG), kubeconfigBefore, `${KUBECONFIG} not as before`);
     await assert.rejects(fs.access('/var/lib/crio-sigpoc/kubernetes'), 'the cluster state is gone');
+    // kubelet's bind mount of its directory, and any cgroup mount setup added, are gone too.
+    assert.deepEqual(await fileText('/proc/self/mountinfo').then(mountPoints), mountsBefore);
+    const left = [];
+    for (const c of await fs.readdir('/sys/fs/cgroup')) if (await fileExists(`/sys/fs/cgroup/${c}/kubepods`)) left.push(c);
+    assert.deepEqual(left, [], 'kubelet cgroups left');
+    assert.equal(await fileExists('/var/log/containers'), logLinksBefore, "kubelet's /var/log/containers not as before");
   });
 });

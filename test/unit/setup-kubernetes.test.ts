@@ -5,18 +5,21 @@ import assert from 'node:assert/strict';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { parse as parseToml } from 'smol-toml';
 import { parse, parseAllDocuments } from 'yaml';
 import { setup } from '../../src/commands/setup.js';
 import type { Command } from '../../src/exec/command.js';
 import { KUBERNETES_VERSION, kubePaths, nodeName } from '../../src/kubernetes/layout.js';
 import { renderKubeadmConfig, renderKubeletConfig, renderWrapperGoMod, stagingModules } from '../../src/kubernetes/render.js';
 import { KUBERNETES_SERVICES } from '../../src/service/kubernetes-specs.js';
+import { VERSIONS } from '../../src/settings.js';
 import { pidFile } from '../../src/service/supervisor.js';
 import { KUBERNETES_BINARIES, LAB_BINARIES } from '../../src/steps/setup/binaries.js';
 import { cachedBinary } from '../../src/steps/setup/go-build.js';
 import { LAB_PACKAGES } from '../../src/steps/setup/index.js';
 import { kubeBuildStep, KUBELET, kubeLdflags, wrapperDir } from '../../src/steps/setup/kubernetes-build.js';
 import { leafCertificates } from '../../src/steps/setup/kubernetes-pki.js';
+import { hugetlbMarker, renderRuntimeDropin } from '../../src/steps/setup/lab-runtime.js';
 import { stopSupervisedStep } from '../../src/steps/clean-all.js';
 import { dpkgInstalled, FakeRunner, planOf, rootFrom, tempDir, testContext } from './setup-fakes.js';
 
@@ -89,12 +92,38 @@ describe('setup --from source --with-kubernetes', () => {
       'kubernetes-config: write K8S/scheduler.kubeconfig',
       'kubernetes-config: write K8S/kubelet.kubeconfig',
       'kubernetes-config: write K8S/kubelet-config.yaml',
+      'kubernetes-config: write K8S/created-var-log-containers',
       'kubeconfig: write ROOT/root/.kube/config',
       `kine-service: start [root] kine --listen-address 127.0.0.1:2379 --endpoint sqlite://K8S/kine/state.db?_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared --metrics-bind-address 0`,
       `kube-apiserver-service: start [root] kube-apiserver --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port=6443 --etcd-servers=http://127.0.0.1:2379 --tls-cert-file=K8S/pki/apiserver.crt --tls-private-key-file=K8S/pki/apiserver.key --client-ca-file=K8S/pki/ca.crt --kubelet-client-certificate=K8S/pki/apiserver-kubelet-client.crt --kubelet-client-key=K8S/pki/apiserver-kubelet-client.key --service-account-key-file=K8S/pki/service-account.pub --service-account-signing-key-file=K8S/pki/service-account.key --service-account-issuer=https://kubernetes.default.svc.cluster.local --service-cluster-ip-range=10.0.0.0/24 --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction --disable-admission-plugins=ServiceAccount,TaintNodesByCondition --endpoint-reconciler-type=none`,
       'kube-scheduler-service: start [root] kube-scheduler --kubeconfig=K8S/scheduler.kubeconfig --authentication-kubeconfig=K8S/scheduler.kubeconfig --authorization-kubeconfig=K8S/scheduler.kubeconfig --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false',
       `kubelet-service: start [root] kubelet --config=K8S/kubelet-config.yaml --kubeconfig=K8S/kubelet.kubeconfig --root-dir=K8S/kubelet --cert-dir=K8S/kubelet/pki --hostname-override=${node}`,
     ]);
+  });
+
+  test("plan: Debian's runc instead of its crun, and a hugetlb mount where this host's cgroup v1 lacks one", async () => {
+    const root = await rootFrom('debian-12', { systemd: false });
+    const fixtures = new URL('../fixtures/kubernetes/', import.meta.url);
+    await fs.mkdir(path.join(root, 'proc/self'), { recursive: true });
+    await fs.copyFile(new URL('proc-cgroups.hybrid-no-hugetlb-mount.recorded.txt', fixtures), path.join(root, 'proc/cgroups'));
+    await fs.copyFile(new URL('mountinfo.hybrid-no-hugetlb-mount.recorded.txt', fixtures), path.join(root, 'proc/self/mountinfo'));
+    const cache = await tempDir('cache');
+    await fillCache(cache);
+    const ctx = testContext(root, labMachine(), { dryRun: true, cacheDir: cache });
+    const outcome = await setup(ctx, { ...ctx.opts, from: 'source', withKubernetes: true }, noTty);
+    const plan = planOf(ctx.recorder.actions, { [kubePaths(ctx.stateDir).dir]: 'K8S', [root]: 'ROOT' });
+    assert.deepEqual(plan.filter((l) => /^(crio-runtime|cgroup-hugetlb)/.test(l)), [
+      'crio-runtime: write ROOT/etc/crio/crio.conf.d/99-crio-sigpoc-runtime.conf',
+      'cgroup-hugetlb: [root] mkdir -p /sys/fs/cgroup/hugetlb',
+      'cgroup-hugetlb: [root] mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb',
+      'cgroup-hugetlb: write K8S/mounted-hugetlb',
+    ]);
+    // The runtime drop-in is read before CRI-O (re)starts: it comes before the CRI-O service.
+    const ids = (outcome.json as { steps: { id: string }[] }).steps.map((st) => st.id);
+    assert.ok(ids.indexOf('crio-runtime') < ids.indexOf('crio-service'), ids.join(' '));
+    const runtime = parseToml(renderRuntimeDropin()) as { crio: { runtime: { default_runtime: string; runtimes: Record<string, { runtime_path: string }> } } };
+    assert.equal(runtime.crio.runtime.default_runtime, 'runc');
+    assert.equal(runtime.crio.runtime.runtimes.runc.runtime_path, '/usr/bin/runc');
   });
 
   test('plan: root kubeconfig is the admin of the lab cluster, by file, on loopback', async () => {
@@ -163,6 +192,11 @@ describe('setup --from source --with-kubernetes', () => {
     assert.deepEqual(c.authentication, { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: '/s/ca.crt' } });
   });
 
+  test("Kubernetes is pinned at CRI-O's minor", () => {
+    assert.ok(KUBERNETES_VERSION.startsWith(`${VERSIONS.kubeMinor}.`), KUBERNETES_VERSION);
+    assert.ok(VERSIONS.crio.startsWith(`${VERSIONS.kubeMinor}.`));
+  });
+
   test('certificates: who each client is to RBAC and the Node authorizer', () => {
     const by = Object.fromEntries(leafCertificates('node-a').map((l) => [l.name, l]));
     assert.equal(by['kubelet-node-a'].subject, '/O=system:nodes/CN=system:node:node-a');
@@ -204,7 +238,7 @@ describe('setup --with-kubernetes on a VM (packages path, planned only: it needs
 });
 
 describe('clean-all with a cluster', () => {
-  test('plan: the lab cluster stops kubelet first, before CRI-O; a kubeadm cluster is reset', async () => {
+  test('plan: the lab cluster stops kubelet first and unmounts what setup mounted, before CRI-O; a kubeadm cluster is reset', async () => {
     const root = await rootFrom('debian-12', { systemd: false });
     const ctx = testContext(root, new FakeRunner(), { dryRun: true });
     for (const s of [...KUBERNETES_SERVICES.map((x) => x.name), 'crio']) {
@@ -213,14 +247,28 @@ describe('clean-all with a cluster', () => {
     }
     await fs.mkdir(kubePaths(ctx.stateDir).dir, { recursive: true });
     await fs.writeFile(kubePaths(ctx.stateDir).kubeadmConfig, '');
+    await fs.writeFile(hugetlbMarker(ctx.stateDir), '');
+    const fixtures = new URL('../fixtures/kubernetes/', import.meta.url);
+    await fs.mkdir(path.join(root, 'proc/self'), { recursive: true });
+    await fs.copyFile(new URL('mountinfo.lab-cluster-running.recorded.txt', fixtures), path.join(root, 'proc/self/mountinfo'));
+    await fs.mkdir(path.join(root, 'sys/fs/cgroup/hugetlb'), { recursive: true });
+    // kubelet's link to a pod log of the lab, in the directory setup saw it create.
+    const links = path.join(root, 'var/log/containers');
+    await fs.mkdir(links, { recursive: true });
+    await fs.symlink(`${kubePaths(ctx.stateDir).podLogs}/default_signed/alpine/0.log`, path.join(links, 'signed_default_alpine-1.log'));
+    await fs.writeFile(kubePaths(ctx.stateDir).logLinksMarker, '');
     const step = stopSupervisedStep();
     const before = await step.check(ctx);
-    assert.deepEqual(before, { state: 'todo', why: 'still running: the kubeadm cluster, kubelet, kube-scheduler, kube-apiserver, kine, crio' });
+    assert.deepEqual(before, { state: 'todo', why: 'still running: the kubeadm cluster, kubelet, kube-scheduler, kube-apiserver, kine, crio, the /sys/fs/cgroup/hugetlb mount' });
     ctx.recorder.step = step.id;
     await step.apply(ctx);
     const pid = String(process.pid);
     assert.deepEqual(planOf(ctx.recorder.actions, {}), [
       ...['kubelet', 'kube-scheduler', 'kube-apiserver', 'kine'].map(() => `stop-services: [root] kill -TERM ${pid}`),
+      `stop-services: remove ${links}/signed_default_alpine-1.log`,
+      `stop-services: remove ${links}`,
+      'stop-services: [root] umount /sys/fs/cgroup/hugetlb',
+      'stop-services: [root] rmdir /sys/fs/cgroup/hugetlb',
       'stop-services: [root] kubeadm reset -f --cri-socket unix:///var/run/crio/crio.sock',
       `stop-services: [root] kill -TERM ${pid}`,
     ]);

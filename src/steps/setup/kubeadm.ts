@@ -18,14 +18,14 @@ export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 export const FORWARDING_SYSCTL = '/etc/sysctl.d/99-crio-sigpoc-kubernetes.conf';
 const FORWARDING = 'net.ipv4.ip_forward = 1\n';
 
-export const kubernetesPackagesStep = (pinnedMinor: string): Step =>
+const kubernetesPackagesStep = (pinnedMinor: string): Step =>
   aptPackagesStep(
     'kubernetes-packages',
     `packages: kubelet, kubeadm and kubectl ${pinnedMinor}x`,
     ['kubelet', 'kubeadm', 'kubectl'].map((name) => ({ name, versionPrefix: pinnedMinor })),
   );
 
-export function forwardingStep(): Step {
+function forwardingStep(): Step {
   return {
     id: 'ip-forwarding',
     title: `IPv4 forwarding on (${FORWARDING_SYSCTL})`,
@@ -51,7 +51,7 @@ async function kubeadmVersion(ctx: Context): Promise<string> {
   throw new EnvironmentError(`kubeadm does not answer: ${(r.stderr || r.stdout).trim()}`, 'sudo apt-get install kubeadm (setup --with-kubernetes installs it)');
 }
 
-export function kubeadmInitStep(): Step {
+function kubeadmInitStep(): Step {
   return {
     id: 'kubeadm-init',
     title: 'single-node cluster: kubeadm init on CRI-O (no control-plane taint)',
@@ -76,7 +76,7 @@ export function kubeadmInitStep(): Step {
 }
 
 /** kubeadm's admin.conf copied where kubectl looks by default, as kubeadm's own output advises. */
-export function adminKubeconfigStep(): Step {
+function adminKubeconfigStep(): Step {
   return {
     id: 'kubeconfig',
     title: `kubeconfig for kubectl and test-pods (${ROOT_KUBECONFIG}, from ${ADMIN_CONF})`,

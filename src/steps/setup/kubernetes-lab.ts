@@ -8,6 +8,7 @@ import { EnvironmentError } from '../../errors.js';
 import { adminGet } from '../../kubernetes/api.js';
 import { apiServerUrl, kubePaths, nodeName, ROOT_KUBECONFIG } from '../../kubernetes/layout.js';
 import type { KubeconfigUser } from '../../kubernetes/layout.js';
+import { CONTAINER_LOG_LINKS } from '../../kubernetes/leftovers.js';
 import { nodeReadiness } from '../../kubernetes/node.js';
 import { renderKubeconfig, renderKubeletConfig } from '../../kubernetes/render.js';
 import { KUBERNETES_SERVICES } from '../../service/kubernetes-specs.js';
@@ -16,6 +17,7 @@ import type { ServiceSpec } from '../../service/types.js';
 import { waitFor } from '../../service/wait.js';
 import type { KubeNode } from '../../tools/kubectl.js';
 import { kubernetesPkiStep } from './kubernetes-pki.js';
+import { hugetlbStep } from './lab-runtime.js';
 
 /** Names of the cluster's services that must restart to read what this run changed. */
 export interface KubeRestart {
@@ -54,7 +56,9 @@ function clusterFilesStep(restart: KubeRestart): Step {
     async apply(ctx) {
       const p = kubePaths(ctx.stateDir);
       if (!ctx.opts.dryRun) for (const d of [p.kineDir, p.kubeletDir, p.podLogs]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
-      for (const f of clusterFiles(ctx)) {
+      const files = clusterFiles(ctx);
+      if (!(await ctx.files.exists(CONTAINER_LOG_LINKS))) files.push({ path: p.logLinksMarker, text: '' });
+      for (const f of files) {
         if ((await fs.readFile(f.path, 'utf8').catch(() => undefined)) === f.text) continue;
         ctx.recorder.write(f.path, f.text, 0o600);
         if (!ctx.opts.dryRun) await fs.writeFile(f.path, f.text, { mode: 0o600 });
@@ -65,7 +69,8 @@ function clusterFilesStep(restart: KubeRestart): Step {
 }
 
 /** kubectl's default for root; through ctx.files, so clean-all puts back what was there. */
-export function rootKubeconfigStep(content: (ctx: Context) => string): Step {
+function rootKubeconfigStep(): Step {
+  const content = (ctx: Context) => kubeconfigFor(ctx, 'admin');
   return {
     id: 'kubeconfig',
     title: `kubeconfig for kubectl and test-pods (${ROOT_KUBECONFIG}, admin of the lab cluster)`,
@@ -99,7 +104,7 @@ function serviceStep(name: string, specOf: (ctx: Context) => ServiceSpec, restar
   };
 }
 
-export const NODE_READY_TIMEOUT_MS = 180_000;
+const NODE_READY_TIMEOUT_MS = 180_000;
 
 /** Ready only when kubelet says the node is: runtime and network (CNI) ready, registered. */
 export function nodeReadyStep(getNode: (ctx: Context) => Promise<KubeNode | undefined>, next: (ctx: Context) => string): Step {
@@ -129,7 +134,8 @@ export function kubernetesLabSteps(restart: KubeRestart): Step[] {
   return [
     kubernetesPkiStep(() => markAll(restart)),
     clusterFilesStep(restart),
-    rootKubeconfigStep((ctx) => kubeconfigFor(ctx, 'admin')),
+    rootKubeconfigStep(),
+    hugetlbStep(() => markAll(restart)),
     ...KUBERNETES_SERVICES.map((s) => serviceStep(s.name, s.spec, restart)),
     nodeReadyStep(labNode, (ctx) => `read kubelet's log ${logFile(ctx, 'kubelet')}, and \`kubectl describe node ${nodeName()}\``),
   ];

@@ -39,7 +39,7 @@ function caArgs(ctx: Context): string[] {
 }
 
 /** OpenSSL 3's `req -CA` signs in one call; -addext replaces the CA extensions of the default config. */
-export function leafArgs(ctx: Context, leaf: Leaf): string[] {
+function leafArgs(ctx: Context, leaf: Leaf): string[] {
   const p = kubePaths(ctx.stateDir);
   return [
     'req', '-x509', ...EC_KEY,

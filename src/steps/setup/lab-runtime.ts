@@ -1,8 +1,14 @@
-// The OCI runtime of the lab's CRI-O when it runs pods. Debian 12's crun 1.8.1 refuses every
-// container CRI-O 1.36 creates ("unknown version specified": it accepts only runtime-spec 1.0.x,
-// CRI-O writes 1.2+); Debian's runc 1.1 takes them. The verdict matrix never starts a container,
-// kubelet does. CRI-O's packages bring a crun of their own, so the VM path needs none of this.
+// What the lab's CRI-O needs to start pod containers (the verdict matrix never starts one, kubelet
+// does). The OCI runtime: Debian 12's crun 1.8.1 refuses every container CRI-O 1.36 creates
+// ("unknown version specified": it accepts only runtime-spec 1.0.x, CRI-O writes 1.2+), Debian's
+// runc 1.1 takes them; CRI-O's packages bring a crun of their own, so a VM needs none of this. And
+// the hugetlb cgroup that runc writes kubelet's hugepage limits into.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { stringify } from 'smol-toml';
+import type { Context } from '../../context.js';
+import { must } from '../../exec/command.js';
+import { kubePaths } from '../../kubernetes/layout.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
 
@@ -26,4 +32,64 @@ export function labRuntimeStep(onChanged: () => void): Step {
       if ((await ctx.files.install(RUNTIME_DROPIN, renderRuntimeDropin(), 0o644)) === 'written') onChanged();
     },
   };
+}
+
+export const HUGETLB_MOUNT = '/sys/fs/cgroup/hugetlb';
+/** clean-all's cue: the tool mounted the hugetlb hierarchy, so it unmounts it. */
+export const hugetlbMarker = (stateDir: string): string => path.join(kubePaths(stateDir).dir, 'mounted-hugetlb');
+
+/** CRI-O's test: the kernel lists hugetlb as enabled in /proc/cgroups. */
+export function hugetlbEnabled(procCgroups: string): boolean {
+  return procCgroups.split('\n').some((l) => {
+    const f = l.split(/\s+/);
+    return f[0] === 'hugetlb' && f[3] === '1';
+  });
+}
+
+/** runc's: a cgroup v1 mount whose super options name hugetlb (mountinfo: "… - cgroup cgroup rw,hugetlb"). */
+export function hugetlbMounted(mountinfo: string): boolean {
+  return mountinfo.split('\n').some((l) => {
+    const [fstype, , options] = (l.split(' - ')[1] ?? '').split(' ');
+    return fstype === 'cgroup' && (options ?? '').split(',').includes('hugetlb');
+  });
+}
+
+/**
+ * kubelet sends a hugepage limit for every page size of the kernel, and CRI-O passes them on when
+ * /proc/cgroups lists hugetlb. On a cgroup v1 host runc then writes them into the hugetlb
+ * hierarchy; a hybrid host that leaves hugetlb to the unified tree has none mounted, and runc
+ * refuses every container ("cannot set hugetlb limit: container could not join or create cgroup").
+ */
+export function hugetlbStep(onChanged: () => void): Step {
+  return {
+    id: 'cgroup-hugetlb',
+    title: `hugetlb cgroup controller mounted for runc (${HUGETLB_MOUNT}) where cgroup v1 lacks it`,
+    async check(ctx) {
+      if (await ctx.files.exists('/sys/fs/cgroup/cgroup.controllers')) return done('cgroup v2: runc uses the unified hierarchy');
+      if (!hugetlbEnabled((await ctx.files.read('/proc/cgroups')) ?? '')) return done('the kernel has no hugetlb controller: CRI-O sends no hugepage limits');
+      if (hugetlbMounted((await ctx.files.read('/proc/self/mountinfo')) ?? '')) return done('hugetlb has a cgroup v1 mount');
+      return todo('hugetlb has no cgroup v1 mount: runc would refuse every pod container');
+    },
+    async apply(ctx) {
+      await must(ctx.runner, { file: 'mkdir', args: ['-p', HUGETLB_MOUNT], privileged: true });
+      await must(ctx.runner, { file: 'mount', args: ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', HUGETLB_MOUNT], privileged: true });
+      const marker = hugetlbMarker(ctx.stateDir);
+      ctx.recorder.write(marker, '', 0o600);
+      if (!ctx.opts.dryRun) {
+        await fs.mkdir(path.dirname(marker), { recursive: true, mode: 0o700 });
+        await fs.writeFile(marker, '');
+      }
+      onChanged();
+    },
+  };
+}
+
+/** clean-all: only a mount this tool made is taken away. */
+export async function undoHugetlbMount(ctx: Context): Promise<void> {
+  const marker = hugetlbMarker(ctx.stateDir);
+  if (!(await fs.access(marker).then(() => true, () => false))) return;
+  // Each part only if still there: an interrupted clean-all goes on where it stopped.
+  if (hugetlbMounted((await ctx.files.read('/proc/self/mountinfo')) ?? '')) await must(ctx.runner, { file: 'umount', args: [HUGETLB_MOUNT], privileged: true });
+  if (await ctx.files.exists(HUGETLB_MOUNT)) await must(ctx.runner, { file: 'rmdir', args: [HUGETLB_MOUNT], privileged: true });
+  if (!ctx.opts.dryRun) await fs.rm(marker);
 }
