@@ -10,11 +10,17 @@ export interface CrioDropinSettings {
   cniPluginDirs?: string[];
   storageDriver?: string;
   logLevel?: string;
+  /** Lab only: an OCI runtime other than CRI-O's default crun. */
+  runtime?: { name: string; path: string; root: string };
 }
 
 export function renderCrioDropin(s: CrioDropinSettings): string {
   const runtime: Record<string, unknown> = { cgroup_manager: s.cgroupManager };
   if (s.logLevel) runtime.log_level = s.logLevel;
+  if (s.runtime) {
+    runtime.default_runtime = s.runtime.name;
+    runtime.runtimes = { [s.runtime.name]: { runtime_path: s.runtime.path, runtime_type: 'oci', runtime_root: s.runtime.root } };
+  }
   // conmon must live in the pod's cgroup when no systemd manages cgroups.
   if (s.cgroupManager === 'cgroupfs') runtime.conmon_cgroup = 'pod';
   const crio: Record<string, unknown> = {};

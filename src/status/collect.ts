@@ -22,6 +22,7 @@ import { kubernetesCheck, kubernetesFacts } from './kubernetes.js';
 import type { PolicyFacts } from './policy-content.js';
 import { policyContentCheck } from './policy-content.js';
 import { policyLintCheck } from './policy-lint.js';
+import type { PolicySourceFacts } from './policy-source.js';
 import { policySourceCheck } from './policy-source.js';
 import { registriesDCheck } from './registries-d.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
@@ -69,6 +70,17 @@ async function registryChecks(): Promise<Check[]> {
   return reg.level === 'ok' ? [reg, signatureCheck(await signatureFacts())] : [reg];
 }
 
+/** The policy files in the tool's ledger that are not the one CRI-O reads (namespace policies aside). */
+async function policySourceFacts(ctx: Context, cfg: CrioConfig): Promise<PolicySourceFacts> {
+  const effective = ctx.sys(cfg.effectivePolicyPath);
+  const nsDir = ctx.sys(cfg.signaturePolicyDir.value);
+  const installed = Object.keys(await ctx.files.ledger()).filter((p) => p.endsWith('policy.json') && !p.startsWith(nsDir + '/'));
+  return {
+    effectiveExists: await fs.access(effective).then(() => true, () => false),
+    installedElsewhere: installed.filter((p) => p !== effective),
+  };
+}
+
 export async function collectChecks(ctx: Context): Promise<Check[]> {
   const [systemd, hint, cfg] = await Promise.all([isSystemdHost(), setupHint(), readCrioConfig(ctx.opts.root)]);
   const mode: ServiceMode = systemd ? 'systemd' : 'supervised';
@@ -77,7 +89,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
   const groups = await Promise.all([
     toolChecks(ctx, hint),
     crioServiceFacts(ctx, cfg.listen.value, mode).then((f) => [crioServiceCheck(f, hint)]),
-    [policySourceCheck(cfg, hint)],
+    policySourceFacts(ctx, cfg).then((f) => [policySourceCheck(cfg, hint, f)]),
     policy.then(policyContentCheck).then((c) => [c]),
     lintPolicy(ctx).then((r) => [policyLintCheck(r)]),
     policy.then((p) => policyKeys(ctx, p)).then((c) => (c ? [c] : [])),

@@ -166,6 +166,7 @@ describe('host detection and the CRI-O settings that follow from it', () => {
       storageDriver: 'overlay',
       logLevel: 'debug',
       cniPluginDirs: ['/usr/lib/cni'],
+      runtime: { name: 'runc', path: '/usr/bin/runc', root: '/run/runc' },
     });
   });
 

@@ -131,6 +131,21 @@ test('a drop-in CRI-O cannot parse is a problem naming the file', async () => {
   assert.match(c.detail, /^CRI-O cannot parse \/etc\/crio\/crio\.conf\.d\/50-broken\.conf: /);
 });
 
+test('a policy the tool installed where CRI-O does not read is a problem naming both files', async () => {
+  const root = tree({ '/etc/crio/crio.conf.d/99-zz-elsewhere.conf': '[crio.image]\nsignature_policy = "/etc/crio/elsewhere.json"\n' });
+  const c = policySourceCheck(await readCrioConfig(root), HINT, { effectiveExists: false, installedElsewhere: ['/etc/crio/policy.json'] });
+  assert.equal(c.level, 'problem');
+  assert.match(c.detail, /^CRI-O reads \/etc\/crio\/elsewhere\.json \(decided by \/etc\/crio\/crio\.conf\.d\/99-zz-elsewhere\.conf\), but crio-sigpoc installed its policy at \/etc\/crio\/policy\.json/);
+  assert.match(c.fix ?? '', /install-policy/);
+});
+
+test('the file CRI-O reads does not exist: a problem, every pull would fail', async () => {
+  const root = tree({ '/etc/crio/crio.conf.d/99-crio-sigpoc.conf': '[crio.image]\nsignature_policy = "/etc/crio/policy.json"\n' });
+  const c = policySourceCheck(await readCrioConfig(root), HINT, { effectiveExists: false, installedElsewhere: [] });
+  assert.equal(c.level, 'problem');
+  assert.match(c.detail, /does not exist: every pull fails/);
+});
+
 const rendered = policyText(renderPolicy(defaultPolicySettings()));
 async function facts(text: string | undefined): Promise<PolicyFacts> {
   const f: PolicyFacts = { path: '/etc/crio/policy.json', text, rendered };

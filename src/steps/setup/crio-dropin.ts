@@ -19,6 +19,8 @@ export const PAUSE_IMAGE: Record<SetupSource, string> = {
   source: imageRef(IMAGES.pause),
 };
 
+export const LAB_RUNTIME = { name: 'runc', path: '/usr/bin/runc', root: '/run/runc' };
+
 export const cgroupManagerFor = (host: Pick<Host, 'systemd'>): CrioDropinSettings['cgroupManager'] => (host.systemd ? 'systemd' : 'cgroupfs');
 
 /**
@@ -51,7 +53,9 @@ export async function dropinSettings(ctx: Context, host: Host, from: SetupSource
     // CRI-O names the policy file it applies to each pull only at debug level; that line is evidence.
     logLevel: 'debug',
   };
-  return from === 'packages' ? base : { ...base, storageDriver: 'overlay', cniPluginDirs: CNI_PLUGIN_DIRS };
+  // Debian 12's crun 1.8 accepts only runtime-spec 1.0.x and refuses every container CRI-O 1.36
+  // creates; Debian's runc takes them. CRI-O's own packages bring a crun that works.
+  return from === 'packages' ? base : { ...base, storageDriver: 'overlay', cniPluginDirs: CNI_PLUGIN_DIRS, runtime: LAB_RUNTIME };
 }
 
 export function crioDropinStep(host: Host, from: SetupSource, onChanged: () => void): Step {

@@ -18,7 +18,6 @@ import { kubeadmSteps } from './kubeadm.js';
 import { kubernetesBuildSteps } from './kubernetes-build.js';
 import type { KubeRestart } from './kubernetes-lab.js';
 import { kubernetesLabSteps, markAll } from './kubernetes-lab.js';
-import { labRuntimeStep } from './lab-runtime.js';
 
 export type { SetupSource };
 
@@ -61,18 +60,18 @@ function sourcePath(restart: RestartFlag): Step[] {
 }
 
 /** --with-kubernetes: the builds come before CRI-O starts, the cluster after it answers. */
-function kubernetesSteps(from: SetupSource, crio: RestartFlag): { before: Step[]; after: Step[] } {
+function kubernetesSteps(from: SetupSource): { before: Step[]; after: Step[] } {
   if (from === 'packages') return { before: [], after: kubeadmSteps(pinnedMinor) };
   const restart: KubeRestart = { pending: new Set() };
   return {
-    before: [...kubernetesBuildSteps(), installKubernetesBinariesStep(() => markAll(restart)), labRuntimeStep(() => (crio.pending = true))],
+    before: [...kubernetesBuildSteps(), installKubernetesBinariesStep(() => markAll(restart))],
     after: kubernetesLabSteps(restart),
   };
 }
 
 export function setupSteps(host: Host, from: SetupSource, opts: { kubernetes?: boolean } = {}): Step[] {
   const restart: RestartFlag = { pending: false };
-  const k8s = opts.kubernetes ? kubernetesSteps(from, restart) : { before: [], after: [] };
+  const k8s = opts.kubernetes ? kubernetesSteps(from) : { before: [], after: [] };
   return [
     ...(from === 'packages' ? packagesPath(host) : sourcePath(restart)),
     ...k8s.before,

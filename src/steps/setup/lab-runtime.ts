@@ -1,38 +1,12 @@
-// What the lab's CRI-O needs to start pod containers (the verdict matrix never starts one, kubelet
-// does). The OCI runtime: Debian 12's crun 1.8.1 refuses every container CRI-O 1.36 creates
-// ("unknown version specified": it accepts only runtime-spec 1.0.x, CRI-O writes 1.2+), Debian's
-// runc 1.1 takes them; CRI-O's packages bring a crun of their own, so a VM needs none of this. And
-// the hugetlb cgroup that runc writes kubelet's hugepage limits into.
+// What the lab's runc needs to start kubelet's pod containers: the hugetlb cgroup that it writes
+// kubelet's hugepage limits into. (Which runtime the lab uses is in its CRI-O drop-in.)
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'smol-toml';
 import type { Context } from '../../context.js';
 import { must } from '../../exec/command.js';
 import { kubePaths } from '../../kubernetes/layout.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
-
-/** Sorts before 99-crio-sigpoc.conf, which sets no runtime. */
-export const RUNTIME_DROPIN = '/etc/crio/crio.conf.d/99-crio-sigpoc-runtime.conf';
-
-export function renderRuntimeDropin(): string {
-  const doc = { crio: { runtime: { default_runtime: 'runc', runtimes: { runc: { runtime_path: '/usr/bin/runc', runtime_type: 'oci', runtime_root: '/run/runc' } } } } };
-  return '# Written by crio-sigpoc (setup --with-kubernetes); clean-all removes it.\n' + stringify(doc) + '\n';
-}
-
-export function labRuntimeStep(onChanged: () => void): Step {
-  return {
-    id: 'crio-runtime',
-    title: `CRI-O runs containers with Debian's runc (${RUNTIME_DROPIN})`,
-    async check(ctx) {
-      if (await ctx.files.matches(RUNTIME_DROPIN, renderRuntimeDropin())) return done();
-      return (await ctx.files.exists(RUNTIME_DROPIN)) ? drift(`${RUNTIME_DROPIN} differs from the rendered settings`) : todo(`no ${RUNTIME_DROPIN}`);
-    },
-    async apply(ctx) {
-      if ((await ctx.files.install(RUNTIME_DROPIN, renderRuntimeDropin(), 0o644)) === 'written') onChanged();
-    },
-  };
-}
 
 export const HUGETLB_MOUNT = '/sys/fs/cgroup/hugetlb';
 /** clean-all's cue: the tool mounted the hugetlb hierarchy, so it unmounts it. */
