@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context.js';
+import { pathExists } from './fs-exists.js';
 
 export interface Host {
   /** os-release ID and VERSION_ID, e.g. 'ubuntu' and '24.04'. */
@@ -46,8 +47,8 @@ export async function detectHost(root: string): Promise<Host> {
     versionId: rel.VERSION_ID ?? '',
     prettyName: rel.PRETTY_NAME ?? (rel.NAME ? `${rel.NAME} ${rel.VERSION_ID ?? ''}`.trim() : 'an unknown system'),
     // sd_booted(3): systemd is PID 1 exactly when this directory exists.
-    systemd: await exists(at('/run/systemd/system')),
-    cgroupV2: await exists(at('/sys/fs/cgroup/cgroup.controllers')),
+    systemd: await pathExists(at('/run/systemd/system')),
+    cgroupV2: await pathExists(at('/sys/fs/cgroup/cgroup.controllers')),
     arch: releaseArch(),
   };
 }
@@ -59,8 +60,3 @@ export const describeHost = (h: Host): string =>
 /** The host of this run, read once. */
 export const hostOf = (ctx: Context): Promise<Host> => ctx.memo('host', () => detectHost(ctx.opts.root));
 
-const exists = (p: string): Promise<boolean> =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );

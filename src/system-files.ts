@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Runner } from './exec/command.js';
 import { must } from './exec/command.js';
 import type { Recorder } from './engine/plan.js';
+import { pathExists } from './fs-exists.js';
 
 interface LedgerEntry {
   /** null: the file did not exist before the tool wrote it. */
@@ -141,7 +142,7 @@ export class SystemFiles {
     const out: RestoreResult[] = [];
     for (const [target, entry] of Object.entries(l).reverse()) {
       if (entry.backup === null) {
-        if (await existsAbs(target)) {
+        if (await pathExists(target)) {
           if (this.opts.dryRun) this.opts.recorder.remove(target);
           else await this.rmAbs(target);
           out.push({ path: target, action: 'removed' });
@@ -214,8 +215,3 @@ export class SystemFiles {
 }
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
-const existsAbs = (p: string): Promise<boolean> =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );

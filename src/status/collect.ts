@@ -27,6 +27,7 @@ import { policySourceCheck } from './policy-source.js';
 import { registriesDCheck } from './registries-d.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
 import { toolChecks } from './tools.js';
+import { pathExists } from '../fs-exists.js';
 
 const readText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
 
@@ -76,7 +77,7 @@ async function policySourceFacts(ctx: Context, cfg: CrioConfig): Promise<PolicyS
   const nsDir = ctx.sys(cfg.signaturePolicyDir.value);
   const installed = Object.keys(await ctx.files.ledger()).filter((p) => p.endsWith('policy.json') && !p.startsWith(nsDir + '/'));
   return {
-    effectiveExists: await fs.access(effective).then(() => true, () => false),
+    effectiveExists: await pathExists(effective),
     installedElsewhere: installed.filter((p) => p !== effective),
   };
 }

@@ -17,12 +17,8 @@ import { registryAnswers } from '../service/specs.js';
 import { statePaths } from '../state.js';
 import { REGISTRY_CONTAINER } from './registry.js';
 import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './setup/lab-runtime.js';
+import { pathExists } from '../fs-exists.js';
 
-const exists = (p: string): Promise<boolean> =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );
 
 async function registryContainerExists(ctx: Context): Promise<boolean> {
   return ok(await ctx.probe.run({ file: 'docker', args: ['container', 'inspect', REGISTRY_CONTAINER], privileged: true, readOnly: true, timeoutMs: 10_000 }));
@@ -34,7 +30,7 @@ export function stopRegistryStep(): Step {
     title: 'local registry stopped',
     async check(ctx) {
       const container = await registryContainerExists(ctx);
-      const supervised = await exists(pidFile(ctx, 'registry'));
+      const supervised = await pathExists(pidFile(ctx, 'registry'));
       return container || supervised || (await registryAnswers()) ? todo('the registry is still there') : done();
     },
     async apply(ctx) {
@@ -52,12 +48,12 @@ export function stopRegistryStep(): Step {
 export function stopSupervisedStep(): Step {
   const specs = (ctx: Context) => [crioService(ctx), dockerService(ctx)];
   const kube = (ctx: Context) => [...KUBERNETES_SERVICES].reverse().map((s) => s.spec(ctx));
-  const kubeadm = (ctx: Context) => exists(kubePaths(ctx.stateDir).kubeadmConfig);
+  const kubeadm = (ctx: Context) => pathExists(kubePaths(ctx.stateDir).kubeadmConfig);
   const left = async (ctx: Context) => {
     const systemd = (await serviceManager(ctx)).mode === 'systemd';
     const names: string[] = [];
-    for (const s of [...kube(ctx), ...(systemd ? [] : specs(ctx))]) if (await exists(pidFile(ctx, s.name))) names.push(s.name);
-    if (await exists(hugetlbMarker(ctx.stateDir))) names.push(`the ${HUGETLB_MOUNT} mount`);
+    for (const s of [...kube(ctx), ...(systemd ? [] : specs(ctx))]) if (await pathExists(pidFile(ctx, s.name))) names.push(s.name);
+    if (await pathExists(hugetlbMarker(ctx.stateDir))) names.push(`the ${HUGETLB_MOUNT} mount`);
     return (await kubeadm(ctx)) ? ['the kubeadm cluster', ...names] : names;
   };
   return {
@@ -70,7 +66,7 @@ export function stopSupervisedStep(): Step {
     },
     async apply(ctx) {
       const lab: ServiceSpec[] = [];
-      for (const s of kube(ctx)) if (await exists(pidFile(ctx, s.name))) lab.push(s);
+      for (const s of kube(ctx)) if (await pathExists(pidFile(ctx, s.name))) lab.push(s);
       for (const s of lab) await supervisor.stop(ctx, s);
       if (lab.length) await removeKubepodsCgroups(ctx);
       await removeLogLinks(ctx);
@@ -78,7 +74,7 @@ export function stopSupervisedStep(): Step {
       if (await kubeadm(ctx)) await must(ctx.runner, { file: 'kubeadm', args: ['reset', '-f', '--cri-socket', `unix://${SYSTEM_PATHS.crioSocket}`], privileged: true, timeoutMs: 10 * 60_000 });
       const mgr = await serviceManager(ctx);
       if (mgr.mode === 'systemd') return;
-      for (const s of specs(ctx)) if (await exists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
+      for (const s of specs(ctx)) if (await pathExists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
     },
   };
 }
@@ -103,7 +99,7 @@ async function removeLogLinks(ctx: Context): Promise<void> {
     if (!ctx.opts.dryRun) await fs.rm(link, { force: true });
   }
   const others = (await fs.readdir(dir).catch(() => [])).length - links.length;
-  if (!(await exists(p.logLinksMarker)) || others > 0 || !(await exists(dir))) return;
+  if (!(await pathExists(p.logLinksMarker)) || others > 0 || !(await pathExists(dir))) return;
   ctx.recorder.remove(dir);
   if (!ctx.opts.dryRun) await fs.rmdir(dir);
 }
@@ -138,14 +134,14 @@ export function removeStateStep(opts: { keys: boolean }): Step {
     title: `state removed (${opts.keys ? 'registry data, keys' : 'registry data; keys kept'})`,
     async check(ctx) {
       const left: string[] = [];
-      for (const t of targets(ctx)) if (await exists(t)) left.push(t);
+      for (const t of targets(ctx)) if (await pathExists(t)) left.push(t);
       return left.length ? todo(`left: ${left.join(', ')}`) : done();
     },
     async apply(ctx) {
       // kubelet bind-mounts its root directory onto itself: unmounted, it can be removed.
       for (const m of await readMountsUnder(kubePaths(ctx.stateDir).dir)) await must(ctx.runner, { file: 'umount', args: [m], privileged: true });
       for (const t of targets(ctx)) {
-        if (!(await exists(t))) continue;
+        if (!(await pathExists(t))) continue;
         ctx.recorder.remove(t);
         if (ctx.opts.dryRun) continue;
         // Registry data written by a root-run registry may not be ours to delete.

@@ -9,12 +9,8 @@ import type { Step } from '../engine/step.js';
 import { done, todo } from '../engine/step.js';
 import { cosignBinary } from '../tools/cosign.js';
 import { statePaths } from '../state.js';
+import { pathExists } from '../fs-exists.js';
 
-const exists = (p: string): Promise<boolean> =>
-  fs.access(p).then(
-    () => true,
-    () => false,
-  );
 
 /** The passphrase for the private key, from the environment or the kept file. */
 export async function keyPassphrase(ctx: Context): Promise<string> {
@@ -35,7 +31,7 @@ export function keysStep(opts: { force?: boolean } = {}): Step {
     async check(ctx) {
       const p = statePaths(ctx.stateDir);
       if (rotate) return todo('--force: rotating the key pair');
-      const have = (await exists(p.privateKey)) && (await exists(p.publicKey));
+      const have = (await pathExists(p.privateKey)) && (await pathExists(p.publicKey));
       return have ? done(p.publicKey) : todo(`no key pair in ${p.keysDir}`);
     },
     async apply(ctx) {

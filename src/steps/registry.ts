@@ -15,6 +15,7 @@ import { pidFile } from '../service/supervisor.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../settings.js';
 import { statePaths } from '../state.js';
 import { ALIAS_REGISTRY } from '../verify/matrix/lab-config.js';
+import { pathExists } from '../fs-exists.js';
 
 export type RegistryBackend = 'docker' | 'binary';
 export const REGISTRY_CONTAINER = 'crio-sigpoc-registry';
@@ -35,7 +36,7 @@ export async function chooseBackend(ctx: Context, wanted: 'auto' | RegistryBacke
   if (wanted !== 'auto') return wanted;
   return ctx.memo('registry-backend', async () => {
     // A registry this tool supervises says so by its pid file: no need to ask Docker.
-    if (await fs.access(pidFile(ctx, 'registry')).then(() => true, () => false)) return 'binary';
+    if (await pathExists(pidFile(ctx, 'registry'))) return 'binary';
     const container = await ctx.probe.run({ file: 'docker', args: ['container', 'inspect', REGISTRY_CONTAINER], privileged: true, readOnly: true });
     if (ok(container)) return 'docker';
     return (await which('docker-registry')) ? 'binary' : 'docker';

@@ -7,6 +7,7 @@ import { must } from '../../exec/command.js';
 import { kubePaths } from '../../kubernetes/layout.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
+import { pathExists } from '../../fs-exists.js';
 
 export const HUGETLB_MOUNT = '/sys/fs/cgroup/hugetlb';
 /** clean-all's cue: the tool mounted the hugetlb hierarchy, so it unmounts it. */
@@ -61,7 +62,7 @@ export function hugetlbStep(onChanged: () => void): Step {
 /** clean-all: only a mount this tool made is taken away. */
 export async function undoHugetlbMount(ctx: Context): Promise<void> {
   const marker = hugetlbMarker(ctx.stateDir);
-  if (!(await fs.access(marker).then(() => true, () => false))) return;
+  if (!(await pathExists(marker))) return;
   // Each part only if still there: an interrupted clean-all goes on where it stopped.
   if (hugetlbMounted((await ctx.files.read('/proc/self/mountinfo')) ?? '')) await must(ctx.runner, { file: 'umount', args: [HUGETLB_MOUNT], privileged: true });
   if (await ctx.files.exists(HUGETLB_MOUNT)) await must(ctx.runner, { file: 'rmdir', args: [HUGETLB_MOUNT], privileged: true });

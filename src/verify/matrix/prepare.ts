@@ -8,6 +8,7 @@ import { must } from '../../exec/command.js';
 import type { Step } from '../../engine/step.js';
 import { done, todo } from '../../engine/step.js';
 import { statePaths } from '../../state.js';
+import { pathExists } from '../../fs-exists.js';
 import { buildAndPush, tagExists } from '../../steps/images.js';
 import { keyPassphrase } from '../../steps/keys.js';
 import { cosignBinary, cosignVersion, signArgs } from '../../tools/cosign.js';
@@ -61,7 +62,7 @@ export function otherKeyStep(): Step {
     id: 'matrix-other-key',
     title: 'a second cosign key pair the policy does not trust',
     async check(ctx) {
-      return (await fs.access(path.join(otherKeyDir(ctx), 'cosign.key')).then(() => true, () => false)) ? done() : todo('no second key pair');
+      return (await pathExists(path.join(otherKeyDir(ctx), 'cosign.key'))) ? done() : todo('no second key pair');
     },
     async apply(ctx) {
       const dir = otherKeyDir(ctx);
