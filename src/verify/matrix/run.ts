@@ -37,19 +37,25 @@ export async function missingFor(ctx: Context, c: MatrixCase): Promise<string | 
   return undefined;
 }
 
-/** A crictl pod config: only the metadata matters for a pull; host network and no infra for runp. */
-async function podConfig(ctx: Context, namespace: string): Promise<string> {
-  const file = path.join(ctx.stateDir, 'matrix', `pod-${namespace}.json`);
-  const doc = {
-    metadata: { name: `sigpoc-${namespace}`, namespace, uid: `sigpoc-${namespace}-uid`, attempt: 1 },
-    log_directory: path.join(statePaths(ctx.stateDir).logsDir, 'pods', namespace),
-    linux: { security_context: { namespace_options: { network: 2, pid: 1 } } },
-  };
-  if (!ctx.opts.dryRun) {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, JSON.stringify(doc, null, 2) + '\n');
-  }
-  return file;
+/**
+ * A crictl pod config: only the metadata matters for a pull; host network and no infra for runp.
+ * Written once per run, atomically: concurrent cases read the same file.
+ */
+function podConfig(ctx: Context, namespace: string): Promise<string> {
+  return ctx.memo(`pod-config:${namespace}`, async () => {
+    const file = path.join(ctx.stateDir, 'matrix', `pod-${namespace}.json`);
+    const doc = {
+      metadata: { name: `sigpoc-${namespace}`, namespace, uid: `sigpoc-${namespace}-uid`, attempt: 1 },
+      log_directory: path.join(statePaths(ctx.stateDir).logsDir, 'pods', namespace),
+      linux: { security_context: { namespace_options: { network: 2, pid: 1 } } },
+    };
+    if (!ctx.opts.dryRun) {
+      const { default: writeFileAtomic } = await import('write-file-atomic');
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
+    }
+    return file;
+  });
 }
 
 async function run(ctx: Context, args: string[], extra: Partial<Command> = {}): Promise<RunResult> {
