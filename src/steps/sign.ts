@@ -2,14 +2,13 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { must } from '../exec/command.js';
 import type { Step } from '../engine/step.js';
 import { done, drift, todo } from '../engine/step.js';
 import { IMAGES, imageRef } from '../settings.js';
 import { statePaths } from '../state.js';
-import { cosignBinary, cosignVersion, signArgs } from '../tools/cosign.js';
+import { sign } from '../signing.js';
+import { cosignBinary, cosignVersion } from '../tools/cosign.js';
 import { hasSignature, manifestDigest } from '../tools/registry.js';
-import { keyPassphrase } from './keys.js';
 
 export interface SignedRecord {
   image: string;
@@ -32,15 +31,8 @@ export async function readSignedRecord(ctx: Context): Promise<SignedRecord | und
 
 /** Signs repository@digest with the given cosign; returns what was signed. */
 export async function signImage(ctx: Context, repository: string, digest: string, binary = cosignBinary()): Promise<SignedRecord> {
-  const { major, version } = await cosignVersion(ctx, binary);
-  const p = statePaths(ctx.stateDir);
-  await must(ctx.runner, {
-    file: binary,
-    args: signArgs(major, p.privateKey, `${repository}@${digest}`),
-    env: { COSIGN_PASSWORD: ctx.opts.dryRun ? '' : await keyPassphrase(ctx) },
-    secretEnv: ['COSIGN_PASSWORD'],
-    timeoutMs: 120_000,
-  });
+  const { version } = await cosignVersion(ctx, binary);
+  await sign(ctx, repository, digest, { key: 'trusted', cosign: binary, format: 'legacy' });
   return { image: repository, digest, publicKeySha256: (await publicKeyFingerprint(ctx)) ?? '', cosign: version };
 }
 

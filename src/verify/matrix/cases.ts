@@ -5,7 +5,7 @@ import { IMAGES, imageRef } from '../../settings.js';
 import type { Expectation } from '../../report/verdict.js';
 import { cosignBinary } from '../../tools/cosign.js';
 import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
-import type { Signer } from './prepare.js';
+import type { Signer } from '../../signing.js';
 import { copiedStep, imageStep, indexStep, movedTagStep, otherKeyStep } from './prepare.js';
 
 export const NO_SIGNATURE = /A signature was required, but no signature exists/;

@@ -7,54 +7,17 @@ import type { Context } from '../../context.js';
 import { must } from '../../exec/command.js';
 import type { Step } from '../../engine/step.js';
 import { done, todo } from '../../engine/step.js';
-import { statePaths } from '../../state.js';
 import { pathExists } from '../../fs-exists.js';
 import { buildAndPush, tagExists } from '../../steps/images.js';
-import { keyPassphrase } from '../../steps/keys.js';
-import { cosignBinary, cosignVersion, signArgs } from '../../tools/cosign.js';
-import { manifestDigest, manifestUrl, putIndex, signatureTag } from '../../tools/registry.js';
-
-export type SignFormat = 'legacy' | 'bundle';
-export interface Signer {
-  /** Which key pair: ours (trusted) or a second one the policy does not know. */
-  key: 'trusted' | 'other';
-  cosign: string;
-  format: SignFormat;
-  recursive?: boolean;
-}
+import type { Signer } from '../../signing.js';
+import { isSigned, otherKeyDir, sign } from '../../signing.js';
+import { cosignBinary } from '../../tools/cosign.js';
+import { manifestDigest, manifestUrl, putIndex } from '../../tools/registry.js';
 
 const parse = (ref: string): { repository: string; tag: string } => {
   const i = ref.lastIndexOf(':');
   return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
 };
-
-export const otherKeyDir = (ctx: Context): string => path.join(ctx.stateDir, 'keys-other');
-
-async function keyFiles(ctx: Context, key: Signer['key']): Promise<{ privateKey: string; passphrase: string }> {
-  if (key === 'trusted') return { privateKey: statePaths(ctx.stateDir).privateKey, passphrase: ctx.opts.dryRun ? '' : await keyPassphrase(ctx) };
-  const dir = otherKeyDir(ctx);
-  return { privateKey: path.join(dir, 'cosign.key'), passphrase: await fs.readFile(path.join(dir, 'cosign.password'), 'utf8').catch(() => '') };
-}
-
-/** Where the signature of digest lives: cosign's .sig tag, or the referrers fallback tag of a bundle. */
-export const signatureLocation = (digest: string, format: SignFormat): string => (format === 'legacy' ? signatureTag(digest) : digest.replace(':', '-'));
-
-export async function isSigned(repository: string, digest: string, format: SignFormat): Promise<boolean> {
-  return (await manifestDigest(repository, signatureLocation(digest, format)).catch(() => undefined)) !== undefined;
-}
-
-export async function sign(ctx: Context, repository: string, digest: string, s: Signer): Promise<void> {
-  const { major } = await cosignVersion(ctx, s.cosign);
-  const { privateKey, passphrase } = await keyFiles(ctx, s.key);
-  const byDigest = `${repository}@${digest}`;
-  // The bundle case is cosign v3's default: only the transparency log and signing config are off.
-  const args =
-    s.format === 'legacy'
-      ? signArgs(major, privateKey, byDigest)
-      : ['sign', '--key', privateKey, '--tlog-upload=false', '--use-signing-config=false', '--yes', byDigest];
-  if (s.recursive) args.splice(1, 0, '--recursive');
-  await must(ctx.runner, { file: s.cosign, args, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'], timeoutMs: 120_000 });
-}
 
 /** A second key pair, unknown to the policy (case 3). */
 export function otherKeyStep(): Step {
