@@ -61,6 +61,12 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.equal(await inCrioStorage(UNSIGNED), false);
   });
 
+  test('the registry listens on 127.0.0.1:5003 only, never on all interfaces', async () => {
+    const ss = String((await execa('ss', ['-Hltn', 'sport', '= :5003'])).stdout).trim().split('\n').filter(Boolean);
+    assert.ok(ss.length > 0, 'nothing listens on :5003');
+    for (const line of ss) assert.match(line.split(/\s+/)[3], /^127\.0\.0\.1:5003$/, line);
+  });
+
   test('the reasons users rely on read as CRI-O gave them', async () => {
     const r = await sigpoc(['test', '--offline', '--json', '--case', 'unsigned', 'other-key', 'copied', 'other-name', 'cosign-v3-bundle', 'preloaded']);
     assert.equal(r.exitCode, 0, explain(r));
