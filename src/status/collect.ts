@@ -25,6 +25,7 @@ import { policyLintCheck } from './policy-lint.js';
 import type { PolicySourceFacts } from './policy-source.js';
 import { policySourceCheck } from './policy-source.js';
 import { registriesDCheck } from './registries-d.js';
+import { registryExposureChecks } from './registry-exposure.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
 import { toolChecks } from './tools.js';
 import { pathExists } from '../fs-exists.js';
@@ -97,6 +98,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
     readRegistriesD(ctx).then((rd) => [registriesDCheck(rd, signed, lookupChain(normaliseImage(signed)))]),
     keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
     registryChecks(),
+    registryExposureChecks(ctx),
     crioLogFacts(ctx, mode).then((f) => [crioLogCheck(f)]),
     kubernetesFacts(ctx).then((f) => [kubernetesCheck(f)]),
   ]);
