@@ -47,7 +47,7 @@ export function plainHttpCheck(m: { file?: string; insecure: boolean }): Check {
 }
 
 /** Listening sockets on the registry's port from /proc/net/tcp{,6}: their local addresses. */
-export function listenersOnPort(procNetTcp: string, port = REGISTRY.port): string[] {
+export function listenersOnPort(procNetTcp: string, port: number = REGISTRY.port): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   const out: string[] = [];
   for (const line of procNetTcp.split('\n').slice(1)) {

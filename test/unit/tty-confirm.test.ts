@@ -33,7 +33,9 @@ async function onTerminal(args: string[], question: RegExp, answer: string, env:
 }
 
 test('setup on a terminal asks whether this is a dedicated VM; "n" changes nothing and exits 2', async () => {
-  const screen = await onTerminal(['setup', '--from', 'source', '--force'], /dedicated VM/, 'n');
+  // A state directory of its own: the machine's may be locked by a lab run.
+  const state = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-state-'));
+  const screen = await onTerminal(['setup', '--from', 'source', '--force'], /dedicated VM/, 'n', { CRIO_SIGPOC_STATE_DIR: state });
   assert.match(screen, /setup was not confirmed; nothing was changed/);
   assert.match(screen, /EXIT=2/);
 });
