@@ -12,8 +12,10 @@ export interface TableOptions {
 export async function verdictTable(verdicts: Verdict[], opts: TableOptions): Promise<string> {
   const [{ default: Table }, c] = await Promise.all([import('cli-table3'), loadChalk(opts.colour)]);
   const withNode = verdicts.some((v) => v.node);
-  const head = ['Case', ...(withNode ? ['Node'] : []), 'Image', 'Expected', 'Actual', 'Result', 'Reason'];
+  const head = ['Case', ...(withNode ? ['Node'] : []), 'Image', 'Expected', 'Actual', 'Result', 'Reason (policy CRI-O used, time)'];
   const rows = verdicts.map((v) => [v.name, ...(withNode ? [v.node ?? ''] : []), v.image, v.expected, v.actual, v.pass ? 'PASS' : 'FAIL', v.reason]);
+  // The policy file and the duration ride under the reason, so the table keeps to the terminal.
+  const evidence = (v: Verdict): string => `policy: ${v.policyPath ?? 'not in the log'} · ${v.durationMs} ms`;
 
   // Every column but the reason is as wide as its content; the reason wraps in what remains.
   const fixed = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
@@ -27,7 +29,8 @@ export async function verdictTable(verdicts: Verdict[], opts: TableOptions): Pro
     style: { head: [], border: [] },
   });
   for (const v of verdicts) {
-    table.push([v.name, ...(withNode ? [v.node ?? ''] : []), v.image, v.expected, outcome(c, v.actual), v.pass ? c.green('PASS') : c.red.bold('FAIL'), wrap(v.reason, reasonWidth - 2)]);
+    const reason = `${wrap(v.reason, reasonWidth - 2)}\n${c.dim(wrap(evidence(v), reasonWidth - 2))}`;
+    table.push([v.name, ...(withNode ? [v.node ?? ''] : []), v.image, v.expected, outcome(c, v.actual), v.pass ? c.green('PASS') : c.red.bold('FAIL'), reason]);
   }
 
   const s = summarize(verdicts);

@@ -33,6 +33,8 @@ test('the table shows each case, its result and the full reason, without colour 
   const out = await verdictTable([signedOk, unsignedError], { colour: false, width: 200 });
   assert.doesNotMatch(out, ANSI);
   assert.match(out, /signed .*127\.0\.0\.1:5003\/alpine:3\.20\.3 .*accepted .*accepted .*PASS/);
+  assert.match(out, /policy: \/etc\/crio\/policy\.json · 1500 ms/, 'each row names the policy file CRI-O used and the duration');
+  assert.match(out, /policy: not in the log · 10 ms/);
   assert.match(out, /unsigned .*rejected .*error .*FAIL .*connection refused/);
   assert.match(out, /1\/2 verdicts as expected, 1 error/);
   assert.match(out, /policy CRI-O used: \/etc\/crio\/policy\.json/);
