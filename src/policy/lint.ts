@@ -1,5 +1,5 @@
 // The policy linter: what containers/image would refuse, and what it would accept but then use to
-// reject images the user meant to let in (DOMAIN.md's classic mistakes). Each finding says the fix.
+// reject images the user meant to let in (the classic mistakes). Each finding says the fix.
 import { createPublicKey } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
