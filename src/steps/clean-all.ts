@@ -15,6 +15,7 @@ import type { ServiceSpec } from '../service/types.js';
 import { SYSTEM_PATHS } from '../settings.js';
 import { registryAnswers } from '../service/specs.js';
 import { statePaths } from '../state.js';
+import { otherKeyDir } from '../signing.js';
 import { REGISTRY_CONTAINER } from './registry.js';
 import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './setup/lab-runtime.js';
 import { pathExists } from '../fs-exists.js';
@@ -127,7 +128,8 @@ export function restoreFilesStep(): Step {
 export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = (ctx: Context): string[] => {
     const p = statePaths(ctx.stateDir);
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'test-pods'), kubePaths(ctx.stateDir).dir, ...(opts.keys ? [p.keysDir] : [])];
+    const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'test-pods'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',

@@ -220,6 +220,9 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.equal(r.exitCode, 0, explain(r));
     assert.deepEqual(await systemSnapshot(), pristine);
     for (const name of ['crio', 'dockerd', 'docker-registry', 'conmon']) assert.deepEqual(await running(name), [], `${name} still running`);
+    // The state directory keeps only the (empty) ledger and the logs: no keys, no registry data.
+    const left = (await fs.readdir('/var/lib/crio-sigpoc')).filter((n) => !['ledger.json', 'logs'].includes(n));
+    assert.deepEqual(left, []);
   });
 
   test('test without CRI-O exits 3 and says which command brings it up', async () => {

@@ -33,3 +33,26 @@ test('sign flags: v3 needs all four switches for the legacy .sig format, v2 only
   assert.deepEqual(signArgs(2, 'cosign.key', ref), ['sign', '--key', 'cosign.key', '--tlog-upload=false', '--yes', ref]);
   assert.throws(() => signArgs(3, 'cosign.key', '127.0.0.1:5003/alpine:3.20.3'), /by digest/);
 });
+
+test('crictl is asked again when it failed validating its connection, and only then', async () => {
+  const { runCrictl } = await import('../../src/tools/crictl.js');
+  const { createContext } = await import('../../src/context.js');
+  const { silentLog } = await import('../../src/ui/log.js');
+  const race = 'time="2026-11-25T03:57:10Z" level=fatal msg="validate service connection: validate CRI v1 image API for endpoint \\"unix:///var/run/crio/crio.sock\\": rpc error: code = Unknown desc = get image fs info unable to get usage for /var/lib/containers/storage/overlay-images: lstat /var/lib/containers/storage/overlay-images/x: no such file or directory"';
+  const answers = [{ exitCode: 1, stderr: race }, { exitCode: 0, stdout: 'Image is up to date for sha256:1' }];
+  const calls: string[][] = [];
+  const real = {
+    run: async (cmd: { file: string; args: string[] }) => (calls.push([cmd.file, ...cmd.args]), { exitCode: 1, stdout: '', stderr: '', timedOut: false, ...answers.shift() }),
+    spawnDetached: async () => 0,
+  };
+  const ctx = createContext({ root: '/', dryRun: false, json: true, verbose: false, yes: true }, { real, log: silentLog });
+  const r = await runCrictl(ctx, ['pull', 'x']);
+  assert.equal(r.exitCode, 0);
+  assert.equal(calls.length, 2);
+  const once: string[][] = [];
+  const rejected = { exitCode: 1, stdout: '', stderr: 'level=fatal msg="pulling image: SignatureValidationFailed: …"', timedOut: false };
+  const real2 = { run: async (cmd: { file: string; args: string[] }) => (once.push([cmd.file]), rejected), spawnDetached: async () => 0 };
+  const ctx2 = createContext({ root: '/', dryRun: false, json: true, verbose: false, yes: true }, { real: real2, log: silentLog });
+  await runCrictl(ctx2, ['pull', 'x']);
+  assert.equal(once.length, 1, 'a verdict is never asked twice');
+});

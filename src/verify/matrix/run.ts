@@ -3,12 +3,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
-import type { Command, RunResult } from '../../exec/command.js';
+import type { RunResult } from '../../exec/command.js';
 import { ok } from '../../exec/command.js';
 import { which } from '../../exec/which.js';
 import type { Verdict } from '../../report/verdict.js';
 import { crioService, serviceManager } from '../../service/index.js';
-import { crictl } from '../../tools/crictl.js';
+import { runCrictl } from '../../tools/crictl.js';
 import { cosignBinary, cosignVersion } from '../../tools/cosign.js';
 import { statePaths } from '../../state.js';
 import type { PullOutcome } from '../pull-verdict.js';
@@ -58,9 +58,7 @@ function podConfig(ctx: Context, namespace: string): Promise<string> {
   });
 }
 
-async function run(ctx: Context, args: string[], extra: Partial<Command> = {}): Promise<RunResult> {
-  return ctx.runner.run(await crictl(ctx, args, extra));
-}
+const run = (ctx: Context, args: string[]): Promise<RunResult> => runCrictl(ctx, args);
 
 async function pull(ctx: Context, image: string, namespace?: string): Promise<PullOutcome> {
   await run(ctx, ['rmi', image]);
