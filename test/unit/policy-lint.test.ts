@@ -14,7 +14,7 @@ import { defaultPolicySettings, policyText, renderPolicy } from '../../src/rende
 import { SYSTEM_PATHS } from '../../src/settings.js';
 import { silentLog } from '../../src/ui/log.js';
 import { cli, repo } from '../helpers/cli.js';
-import { FakeRunner } from '../helpers/fake-runner.js';
+import { FakeRunner, scripted } from '../helpers/fake-runner.js';
 import { snapshot, tempTree } from '../helpers/tree.js';
 
 const FIXTURES = path.join(repo, 'test/fixtures/policy');
@@ -91,7 +91,7 @@ test('keyPaths against the installed CRI-O: too old is an error, new enough is c
   const v136 = await fs.readFile(CRIO_VERSION, 'utf8');
   // CRI-O v1.30.0's go.mod pins this containers/image pseudo-version (before keyPaths existed).
   const v130 = v136.replace(/^ {2}go\.podman\.io\/image\/v5 .*$/m, '  github.com/containers/image/v5 v5.29.3-0.20240409133913-ea4fcca19343 h1:AAAA=');
-  const lint = (stdout: string, exitCode = 0) => lintPolicy(ctxAt(root, new FakeRunner([{ argv: ['crio', 'version', '--verbose'], result: { stdout, exitCode } }])));
+  const lint = (stdout: string, exitCode = 0) => lintPolicy(ctxAt(root, new FakeRunner(scripted([{ argv: ['crio', 'version', '--verbose'], result: { stdout, exitCode } }]))));
 
   const old = await lint(v130);
   assert.deepEqual(rows(old.findings), [{ severity: 'error', code: 'library-too-old', file: '/etc/containers/policy.json', jsonPath: '$.transports.docker["127.0.0.1:5003"][0].keyPaths' }]);
@@ -105,7 +105,7 @@ test('keyPaths against the installed CRI-O: too old is an error, new enough is c
 });
 
 test('the probe runs only when a policy uses a newer field, read-only and as an argv array', async () => {
-  const runner = new FakeRunner([{ argv: ['crio'], result: { stdout: await fs.readFile(CRIO_VERSION, 'utf8') } }]);
+  const runner = new FakeRunner(scripted([{ argv: ['crio'], result: { stdout: await fs.readFile(CRIO_VERSION, 'utf8') } }]));
   await lintPolicy(ctxAt(path.join(FIXTURES, 'original-poc'), runner));
   assert.equal(runner.calls.length, 0);
   await lintPolicy(ctxAt(path.join(FIXTURES, 'keypaths'), runner));

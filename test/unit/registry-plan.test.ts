@@ -9,13 +9,13 @@ import { createContext } from '../../src/context.js';
 import { renderRegistryConfig, registryServiceStep } from '../../src/steps/registry.js';
 import { silentLog } from '../../src/ui/log.js';
 import { parse } from 'yaml';
-import { FakeRunner } from '../helpers/fake-runner.js';
+import { FakeRunner, scripted } from '../helpers/fake-runner.js';
 
 test('plan: the Docker backend runs registry:2 published on 127.0.0.1:5003 only, data in the state directory', async () => {
   const state = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-state-'));
   process.env.CRIO_SIGPOC_STATE_DIR = state;
   try {
-    const runner = new FakeRunner([{ argv: ['docker', 'container', 'inspect'], result: { exitCode: 1, stderr: 'Error: No such container: crio-sigpoc-registry' } }]);
+    const runner = new FakeRunner(scripted([{ argv: ['docker', 'container', 'inspect'], result: { exitCode: 1, stderr: 'Error: No such container: crio-sigpoc-registry' } }]));
     const ctx = createContext({ root: '/', dryRun: true, json: true, verbose: false, yes: true }, { real: runner, log: silentLog });
     ctx.recorder.step = 'registry';
     await registryServiceStep(async () => 'docker').apply(ctx);
