@@ -50,9 +50,10 @@ export async function crioConfigFiles(root: string): Promise<string[]> {
   return files;
 }
 
-export async function readCrioConfig(root: string): Promise<CrioConfig> {
+/** exclude: config files to leave out, to see what CRI-O would do without them. */
+export async function readCrioConfig(root: string, opts: { exclude?: string[] } = {}): Promise<CrioConfig> {
   const at = (p: string): string => (root === '/' ? p : path.join(root, p));
-  const files = await crioConfigFiles(root);
+  const files = (await crioConfigFiles(root)).filter((f) => !opts.exclude?.includes(f));
   const pick = <T>(key: keyof typeof DEFAULTS): Setting<T> => ({ value: DEFAULTS[key] as T, source: 'default' });
   const cfg = {
     signaturePolicy: pick<string>('signature_policy'),

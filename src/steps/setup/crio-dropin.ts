@@ -1,8 +1,7 @@
 // The one CRI-O drop-in both paths write: cgroup manager matching PID 1, the pause image, and
 // signature_policy set explicitly (CRI-O re-checks stored images at container creation only then).
-import { parse } from 'smol-toml';
 import type { Context } from '../../context.js';
-import { crioConfigFiles } from '../../crio-config.js';
+import { readCrioConfig } from '../../crio-config.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
 import type { Host } from '../../host.js';
@@ -29,20 +28,9 @@ export const cgroupManagerFor = (host: Pick<Host, 'systemd'>): CrioDropinSetting
  * Pinning it keeps the file install-policy writes and the file CRI-O reads the same.
  */
 export async function policyPathWithoutUs(ctx: Context): Promise<string> {
-  let policy = '';
-  for (const file of await crioConfigFiles(ctx.opts.root)) {
-    if (file === SYSTEM_PATHS.crioDropin) continue;
-    const text = (await ctx.files.read(file)) ?? '';
-    let doc: { crio?: { image?: { signature_policy?: unknown } } };
-    try {
-      doc = parse(text);
-    } catch {
-      continue; // readCrioConfig reports broken files; they decide nothing here.
-    }
-    const value = doc.crio?.image?.signature_policy;
-    if (typeof value === 'string') policy = value;
-  }
-  return policy || SYSTEM_PATHS.crioPolicy;
+  // A file CRI-O cannot parse decides nothing here; readCrioConfig reports it (status shows it).
+  const others = await readCrioConfig(ctx.opts.root, { exclude: [SYSTEM_PATHS.crioDropin] });
+  return others.signaturePolicy.value || SYSTEM_PATHS.crioPolicy;
 }
 
 export async function dropinSettings(ctx: Context, host: Host, from: SetupSource): Promise<CrioDropinSettings> {
