@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { EnvironmentError } from '../errors.js';
 import { statePaths } from '../state.js';
-import type { ServiceManager, ServiceSpec, ServiceState } from './types.js';
+import type { ServiceManager, ServiceState } from './types.js';
 import { waitFor } from './wait.js';
 
 export const pidFile = (ctx: Context, name: string): string => path.join(statePaths(ctx.stateDir).runDir, `${name}.pid`);

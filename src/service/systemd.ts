@@ -2,7 +2,7 @@
 import type { Context } from '../context.js';
 import { EnvironmentError } from '../errors.js';
 import { must, ok } from '../exec/command.js';
-import type { ServiceManager, ServiceSpec, ServiceState } from './types.js';
+import type { ServiceManager, ServiceState } from './types.js';
 import { waitFor } from './wait.js';
 
 const systemctl = (ctx: Context, args: string[], readOnly = false) =>

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parse as parseToml } from 'smol-toml';
 import { parse, parseAllDocuments } from 'yaml';
 import { setup } from '../../src/commands/setup.js';
 import type { Command } from '../../src/exec/command.js';

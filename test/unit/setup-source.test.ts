@@ -41,7 +41,6 @@ async function fillCache(cache: string): Promise<void> {
   }
 }
 
-const isBuild = (c: Command): boolean => (c.file === 'go' && c.args[0] !== 'env') || c.file === 'gcc';
 
 describe('setup --from source', () => {
   test('dry-run plan with an empty cache: each pinned build, into a temporary name', async () => {

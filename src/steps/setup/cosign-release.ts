@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../../context.js';
 import type { Step } from '../../engine/step.js';
 import { done, drift, todo } from '../../engine/step.js';
 import { EnvironmentError } from '../../errors.js';

@@ -6,7 +6,7 @@ import type { Context } from '../../context.js';
 import { must } from '../../exec/command.js';
 import { kubePaths } from '../../kubernetes/layout.js';
 import type { Step } from '../../engine/step.js';
-import { done, drift, todo } from '../../engine/step.js';
+import { done, todo } from '../../engine/step.js';
 import { pathExists } from '../../fs-exists.js';
 
 export const HUGETLB_MOUNT = '/sys/fs/cgroup/hugetlb';
