@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Wiring only: each subcommand loads its module on demand so that --help stays fast.
 import { Command, Option } from 'commander';
-import type { GlobalOptions } from './context.js';
+import type { GlobalOptions } from './core/context.js';
 
 type Loader = () => Promise<{ default: (opts: GlobalOptions & Record<string, unknown>) => Promise<number> }>;
 

@@ -1,9 +1,9 @@
-import type { GlobalOptions } from '../context.js';
-import { UsageError } from '../errors.js';
-import { cleanImagesStep, cleanPodsStep } from '../steps/clean.js';
-import { removeStateStep, restoreFilesStep, stopRegistryStep, stopSupervisedStep } from '../steps/clean-all.js';
-import { crioService, serviceManager } from '../service/index.js';
-import type { Step } from '../engine/step.js';
+import type { GlobalOptions } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { cleanImagesStep, cleanPodsStep } from '../verify/clean.js';
+import { removeStateStep, restoreFilesStep, stopRegistryStep, stopSupervisedStep } from '../setup/clean-all.js';
+import { crioService, serviceManager } from '../services/index.js';
+import type { Step } from '../core/step.js';
 import { stepsCommand } from './steps-command.js';
 
 /** Deleting the keys cannot be undone: ask on a TTY, require --yes elsewhere. */

@@ -1,6 +1,6 @@
-import type { GlobalOptions } from '../context.js';
-import { cleanImagesStep, cleanPodsStep } from '../steps/clean.js';
-import { requireCrio } from '../steps/services.js';
+import type { GlobalOptions } from '../core/context.js';
+import { cleanImagesStep, cleanPodsStep } from '../verify/clean.js';
+import { requireCrio } from '../services/steps.js';
 import { stepsCommand } from './steps-command.js';
 
 export default (opts: GlobalOptions) =>

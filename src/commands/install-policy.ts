@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { GlobalOptions } from '../context.js';
-import { UsageError } from '../errors.js';
-import { parsePolicyText } from '../policy-file.js';
-import { keysStep } from '../steps/keys.js';
-import { policyStep } from '../steps/policy.js';
+import type { GlobalOptions } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { parsePolicyText } from '../policy/file.js';
+import { keysStep } from '../registry/keys.js';
+import { policyStep } from '../policy/install.js';
 import { stepsCommand } from './steps-command.js';
 
 /** A user's policy is read and validated before any step runs: a bad file installs nothing. */

@@ -1,6 +1,6 @@
 // `crio-sigpoc policy lint [POLICY]` and `crio-sigpoc policy explain IMAGE`: read-only, so no run lock.
-import type { GlobalOptions } from '../context.js';
-import { EXIT } from '../errors.js';
+import type { GlobalOptions } from '../core/context.js';
+import { EXIT } from '../core/errors.js';
 import { explainImage } from '../policy/explain.js';
 import { findingText, hasErrors } from '../policy/finding.js';
 import { lintPolicy } from '../policy/lint.js';

@@ -1,10 +1,10 @@
 // The frame every subcommand runs in: context, lock, errors with a next step, exit code, --json.
-import type { Context, GlobalOptions } from '../context.js';
-import { createContext } from '../context.js';
-import { EXIT, SigpocError } from '../errors.js';
-import { acquireRunLock } from '../lock.js';
-import { CommandFailed } from '../exec/command.js';
-import { StepFailed } from '../engine/run-steps.js';
+import type { Context, GlobalOptions } from '../core/context.js';
+import { createContext } from '../core/context.js';
+import { EXIT, SigpocError } from '../core/errors.js';
+import { acquireRunLock } from '../core/lock.js';
+import { CommandFailed } from '../core/command.js';
+import { StepFailed } from '../core/run-steps.js';
 
 /** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
 const lockWaitMs = (): number => 1000 * (Number(process.env.CRIO_SIGPOC_LOCK_WAIT) || 120);

@@ -1,15 +1,15 @@
 // `setup`: install and configure CRI-O, crictl, cosign and Docker, from the packages (a VM with
 // internet) or built from Go modules (--from source, the lab), as converging steps.
-import type { Context, GlobalOptions } from '../context.js';
-import { runSteps } from '../engine/run-steps.js';
-import type { Step } from '../engine/step.js';
-import { EnvironmentError, UsageError } from '../errors.js';
-import type { Host } from '../host.js';
-import { describeHost, hostOf, isSupported, SUPPORTED } from '../host.js';
-import { ROOT_KUBECONFIG } from '../kubernetes/layout.js';
-import { planText } from '../report/plan-text.js';
-import type { SetupSource } from '../steps/setup/index.js';
-import { setupSteps } from '../steps/setup/index.js';
+import type { Context, GlobalOptions } from '../core/context.js';
+import { runSteps } from '../core/run-steps.js';
+import type { Step } from '../core/step.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import type { Host } from '../core/host.js';
+import { describeHost, hostOf, isSupported, SUPPORTED } from '../core/host.js';
+import { ROOT_KUBECONFIG } from '../setup/kubernetes/layout.js';
+import { planText } from '../core/plan-text.js';
+import type { SetupSource } from '../setup/index.js';
+import { setupSteps } from '../setup/index.js';
 import type { CommandOutcome } from './run-command.js';
 import { runCommand } from './run-command.js';
 

@@ -1,5 +1,5 @@
-import { signChain } from '../chain.js';
-import type { GlobalOptions } from '../context.js';
+import { signChain } from '../verify/chain.js';
+import type { GlobalOptions } from '../core/context.js';
 import { stepsCommand } from './steps-command.js';
 
 export default (opts: GlobalOptions & { offline?: boolean; cosign?: string }) =>

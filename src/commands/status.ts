@@ -1,7 +1,7 @@
 // status: what is installed, running and configured, and what looks wrong. Read-only, never root,
 // no lock: it must answer while another run holds the lock, and in about a second.
-import type { GlobalOptions } from '../context.js';
-import { colourWanted } from '../report/colour.js';
+import type { GlobalOptions } from '../core/context.js';
+import { colourWanted } from '../ui/colour.js';
 import { statusExitCode, tally } from '../status/check.js';
 import { collectChecks } from '../status/collect.js';
 import { statusText } from '../status/render.js';

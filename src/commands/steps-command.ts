@@ -1,8 +1,8 @@
 // The shape of a subcommand that is only a chain of steps.
-import type { Context, GlobalOptions } from '../context.js';
-import type { Step } from '../engine/step.js';
-import { runSteps } from '../engine/run-steps.js';
-import { planText } from '../report/plan-text.js';
+import type { Context, GlobalOptions } from '../core/context.js';
+import type { Step } from '../core/step.js';
+import { runSteps } from '../core/run-steps.js';
+import { planText } from '../core/plan-text.js';
 import { runCommand } from './run-command.js';
 
 export function stepsCommand(name: string, build: (ctx: Context) => Promise<Step[]>, before?: (ctx: Context) => Promise<void>) {

@@ -3,11 +3,11 @@
 // own lookup order (scope.ts) and registries.d reading (registries-d.ts).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { readCrioConfig } from '../crio-config.js';
-import { EnvironmentError } from '../errors.js';
-import type { PolicyDocument, PolicyRequirement } from '../policy-file.js';
-import { policySchema } from '../policy-file.js';
+import type { Context } from '../core/context.js';
+import { readCrioConfig } from '../crio/config.js';
+import { EnvironmentError } from '../core/errors.js';
+import type { PolicyDocument, PolicyRequirement } from './file.js';
+import { policySchema } from './file.js';
 import { jsonPath } from './finding.js';
 import { parseJsonSource } from './json-source.js';
 import type { RegistriesD } from './registries-d.js';

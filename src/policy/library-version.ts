@@ -1,6 +1,6 @@
 // Which containers/image the installed CRI-O was built with: policy fields newer than it make the
 // library refuse the whole policy (`Unknown key "keyPaths"`), and then every pull fails.
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 
 /**
  * sigstoreSigned keyPaths/keyDatas and rekorPublicKeyPaths/rekorPublicKeyDatas first appear in

@@ -6,7 +6,7 @@
 //   signature/policy_eval.go requirementsForImageRef  identity, namespaces, transports.docker[""], default
 //   docker/docker_transport.go ValidatePolicyConfigurationScope  accepts every scope, so a scope
 //     that can never match is silently kept; the linter has to say so.
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;

@@ -1,5 +1,5 @@
 // One line of `crio-sigpoc status`: what was checked, how it looks, and the command that fixes it.
-import { EXIT } from '../errors.js';
+import { EXIT } from '../core/errors.js';
 
 export type Level = 'ok' | 'warning' | 'problem';
 

@@ -1,19 +1,19 @@
 // Gathers every status check. The probes are independent, read-only and short, so they run at
 // once: status answers in about the time of its slowest probe.
 import { promises as fs } from 'node:fs';
-import type { Context } from '../context.js';
-import type { CrioConfig } from '../crio-config.js';
-import { readCrioConfig } from '../crio-config.js';
-import { parsePolicyText } from '../policy-file.js';
+import type { Context } from '../core/context.js';
+import type { CrioConfig } from '../crio/config.js';
+import { readCrioConfig } from '../crio/config.js';
+import { parsePolicyText } from '../policy/file.js';
 import { lintPolicy } from '../policy/lint.js';
 import { readRegistriesD } from '../policy/registries-d.js';
 import { lookupChain, normaliseImage } from '../policy/scope.js';
-import { isSystemdHost } from '../service/index.js';
-import type { ServiceMode } from '../service/types.js';
-import { IMAGES, imageRef } from '../settings.js';
-import { statePaths } from '../state.js';
-import { renderedPolicyText } from '../steps/policy.js';
-import { setupHint } from '../steps/services.js';
+import { isSystemdHost } from '../services/index.js';
+import type { ServiceMode } from '../services/types.js';
+import { IMAGES, imageRef } from '../core/settings.js';
+import { statePaths } from '../core/state.js';
+import { renderedPolicyText } from '../policy/install.js';
+import { setupHint } from '../services/steps.js';
 import type { Check } from './check.js';
 import { crioLogCheck, crioLogFacts } from './crio-log.js';
 import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
@@ -28,7 +28,7 @@ import { registriesDCheck } from './registries-d.js';
 import { registryExposureChecks } from './registry-exposure.js';
 import { registryCheck, registryFacts, signatureCheck, signatureFacts } from './registry.js';
 import { toolChecks } from './tools.js';
-import { pathExists } from '../fs-exists.js';
+import { pathExists } from '../core/fs-exists.js';
 
 const readText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
 

@@ -2,9 +2,9 @@
 // grep the journal for. Read-only: the tool's own log file without systemd, the journal with it.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import type { ServiceMode } from '../service/types.js';
-import { statePaths } from '../state.js';
+import type { Context } from '../core/context.js';
+import type { ServiceMode } from '../services/types.js';
+import { statePaths } from '../core/state.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

@@ -1,10 +1,10 @@
 // Is CRI-O up, and does it answer on the socket its own config names? Never through sudo: a user
 // who cannot open the root-only socket is told how to ask, instead of being prompted for a password.
 import { constants as fsc, promises as fs } from 'node:fs';
-import type { Context } from '../context.js';
-import type { RunResult } from '../exec/command.js';
-import { isRoot } from '../exec/execa-runner.js';
-import type { ServiceMode } from '../service/types.js';
+import type { Context } from '../core/context.js';
+import type { RunResult } from '../core/command.js';
+import { isRoot } from '../core/execa-runner.js';
+import type { ServiceMode } from '../services/types.js';
 import type { Check } from './check.js';
 import { check, notInstalled } from './check.js';
 import { logfmtMessage } from './crio-log.js';

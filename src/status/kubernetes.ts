@@ -3,14 +3,14 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import type { RunResult } from '../exec/command.js';
-import { kubePaths } from '../kubernetes/layout.js';
-import { nodeReadiness } from '../kubernetes/node.js';
-import { KUBERNETES_SERVICES } from '../service/kubernetes-specs.js';
-import { pidFile } from '../service/supervisor.js';
-import type { KubeNode } from '../tools/kubectl.js';
-import { kubectlError } from '../tools/kubectl.js';
+import type { Context } from '../core/context.js';
+import type { RunResult } from '../core/command.js';
+import { kubePaths } from '../setup/kubernetes/layout.js';
+import { nodeReadiness } from '../setup/kubernetes/node.js';
+import { KUBERNETES_SERVICES } from '../setup/kubernetes/specs.js';
+import { pidFile } from '../services/supervisor.js';
+import type { KubeNode } from '../setup/kubernetes/kubectl.js';
+import { kubectlError } from '../setup/kubernetes/kubectl.js';
 import type { Check } from './check.js';
 import { check, notInstalled } from './check.js';
 

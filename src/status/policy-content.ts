@@ -1,8 +1,8 @@
 // Is the policy CRI-O reads the one the tool renders? If not, does it still refuse unsigned images
 // from the test registry? The difference is shown as a unified diff.
-import type { PolicyDocument } from '../policy-file.js';
+import type { PolicyDocument } from '../policy/file.js';
 import { decidingScope, normaliseImage } from '../policy/scope.js';
-import { IMAGES, imageRef } from '../settings.js';
+import { IMAGES, imageRef } from '../core/settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

@@ -1,6 +1,6 @@
 // Which policy file CRI-O reads, and which of its config files decided that.
-import type { CrioConfig } from '../crio-config.js';
-import { SYSTEM_PATHS } from '../settings.js';
+import type { CrioConfig } from '../crio/config.js';
+import { SYSTEM_PATHS } from '../core/settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

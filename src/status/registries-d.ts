@@ -4,7 +4,7 @@
 // registries.d and the lookup order are the linter's (src/policy), so status and lint agree.
 import type { RegistriesD } from '../policy/registries-d.js';
 import { attachmentsFor, lookasideFor } from '../policy/registries-d.js';
-import { SYSTEM_PATHS } from '../settings.js';
+import { SYSTEM_PATHS } from '../core/settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

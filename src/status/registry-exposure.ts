@@ -2,8 +2,8 @@
 // local registry speaks plain HTTP, and the registry must not be reachable from other hosts.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../settings.js';
+import type { Context } from '../core/context.js';
+import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

@@ -1,7 +1,7 @@
 // The local registry answers the distribution API, and the signed test image carries its cosign
 // signature (the sha256-<digest>.sig tag) in it.
-import { IMAGES, imageRef, registryAddress } from '../settings.js';
-import { hasSignature, manifestDigest, signatureTag } from '../tools/registry.js';
+import { IMAGES, imageRef, registryAddress } from '../core/settings.js';
+import { hasSignature, manifestDigest, signatureTag } from '../registry/client.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
 

@@ -1,5 +1,5 @@
 // status for people: one line per check, the fix under each warning or problem, evidence indented.
-import { loadChalk } from '../report/colour.js';
+import { loadChalk } from '../ui/colour.js';
 import type { Check } from './check.js';
 import { tally } from './check.js';
 

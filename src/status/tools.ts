@@ -1,8 +1,8 @@
 // The programs the proof needs, with their versions; an absent one says which command installs it.
-import type { Context } from '../context.js';
-import type { RunResult } from '../exec/command.js';
-import { VERSIONS } from '../settings.js';
-import { cosignBinary, parseCosignVersion } from '../tools/cosign.js';
+import type { Context } from '../core/context.js';
+import type { RunResult } from '../core/command.js';
+import { VERSIONS } from '../core/settings.js';
+import { cosignBinary, parseCosignVersion } from '../registry/cosign.js';
 import type { Check, Level } from './check.js';
 import { check, notInstalled } from './check.js';
 

@@ -1,9 +1,9 @@
 // The pods test-pods runs, as data: the user-readable manifests for one node, and the same pods
 // pinned to each Ready node for --all-nodes (Kubernetes does the distribution, no agent of ours).
 import { createHash } from 'node:crypto';
-import type { Expectation } from '../report/verdict.js';
-import { IMAGES, imageRef } from '../settings.js';
-import type { KubeNode } from '../tools/kubectl.js';
+import type { Expectation } from './verdict.js';
+import { IMAGES, imageRef } from '../core/settings.js';
+import type { KubeNode } from '../setup/kubernetes/kubectl.js';
 
 export interface PodCase {
   name: string;

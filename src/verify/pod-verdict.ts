@@ -7,7 +7,7 @@
 // it is ImagePullBackOff with "Back-off pulling image …: SignatureValidationFailed: …" (older
 // kubelets: only "Back-off pulling image …"); before 1.28 it was ErrImagePull with CRI-O's text.
 // The "Failed to pull image" event carries CRI-O's text verbatim in every version.
-import type { ContainerStatus, KubeEvent, Pod } from '../tools/kubectl.js';
+import type { ContainerStatus, KubeEvent, Pod } from '../setup/kubernetes/kubectl.js';
 
 export const SIGNATURE_MARKER = 'SignatureValidationFailed';
 

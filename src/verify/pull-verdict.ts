@@ -1,6 +1,6 @@
 // What a crictl pull said, in the user's terms: accepted, rejected for a signature reason, or an
 // error that proves nothing about signatures (a registry down is NOT a rejection).
-import type { RunResult } from '../exec/command.js';
+import type { RunResult } from '../core/command.js';
 
 export type PullOutcome =
   | { actual: 'accepted'; reason: string }

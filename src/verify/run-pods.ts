@@ -1,10 +1,10 @@
 // Waits, bounded, until kubelet has decided for every test pod, and turns each pod into a verdict.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Context } from '../context.js';
-import type { Verdict } from '../report/verdict.js';
-import { verdict } from '../report/verdict.js';
-import { LABEL } from '../settings.js';
-import { listPods, podWarningEvents } from '../tools/kubectl.js';
+import type { Context } from '../core/context.js';
+import type { Verdict } from './verdict.js';
+import { verdict } from './verdict.js';
+import { LABEL } from '../core/settings.js';
+import { listPods, podWarningEvents } from '../setup/kubernetes/kubectl.js';
 import type { PodCase } from './pod-cases.js';
 import { classifyPod } from './pod-verdict.js';
 

@@ -1,7 +1,7 @@
 // The one fake Runner of the unit tests: it records every command and answers what a test scripts.
 // It stands in only for programs whose real behaviour is tested elsewhere (e2e) or that need the
 // internet; everything unscripted fails, as a probe on a bare VM would.
-import type { Command, RunResult, Runner } from '../../src/exec/command.js';
+import type { Command, RunResult, Runner } from '../../src/core/command.js';
 
 type Answer = Partial<RunResult> | undefined;
 

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { acquireRunLock } from '../../src/lock.js';
+import { acquireRunLock } from '../../src/core/lock.js';
 import { cli, repo } from '../helpers/cli.js';
 
 const SUBCOMMANDS = ['setup', 'setup-registry', 'gen-keys', 'sign-image', 'install-policy', 'test', 'test-pods', 'status', 'clean', 'clean-all'];

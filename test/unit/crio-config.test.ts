@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readCrioConfig } from '../../src/crio-config.js';
+import { readCrioConfig } from '../../src/crio/config.js';
 import { tempTree } from '../helpers/tree.js';
 
 test('no config at all: the library default /etc/containers/policy.json', async () => {

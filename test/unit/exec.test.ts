@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describe as describeCmd } from '../../src/exec/command.js';
-import { withPrivilege } from '../../src/exec/execa-runner.js';
-import { signArgs, parseCosignVersion } from '../../src/tools/cosign.js';
+import { describe as describeCmd } from '../../src/core/command.js';
+import { withPrivilege } from '../../src/core/execa-runner.js';
+import { signArgs, parseCosignVersion } from '../../src/registry/cosign.js';
 import { readFileSync } from 'node:fs';
 
 test('a secret in the environment is shown by name only, never by value', () => {
@@ -35,8 +35,8 @@ test('sign flags: v3 needs all four switches for the legacy .sig format, v2 only
 });
 
 test('crictl is asked again when it failed validating its connection, and only then', async () => {
-  const { runCrictl } = await import('../../src/tools/crictl.js');
-  const { createContext } = await import('../../src/context.js');
+  const { runCrictl } = await import('../../src/crio/crictl.js');
+  const { createContext } = await import('../../src/core/context.js');
   const { silentLog } = await import('../../src/ui/log.js');
   const race = 'time="2026-11-25T03:57:10Z" level=fatal msg="validate service connection: validate CRI v1 image API for endpoint \\"unix:///var/run/crio/crio.sock\\": rpc error: code = Unknown desc = get image fs info unable to get usage for /var/lib/containers/storage/overlay-images: lstat /var/lib/containers/storage/overlay-images/x: no such file or directory"';
   const answers = [{ exitCode: 1, stderr: race }, { exitCode: 0, stdout: 'Image is up to date for sha256:1' }];

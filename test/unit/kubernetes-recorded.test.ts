@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { kubernetesCheck } from '../../src/status/kubernetes.js';
-import { mountsUnder } from '../../src/kubernetes/leftovers.js';
-import { nodeReadiness } from '../../src/kubernetes/node.js';
-import { hugetlbEnabled, hugetlbMounted } from '../../src/steps/setup/lab-runtime.js';
-import type { KubeEvent, KubeNode, Pod } from '../../src/tools/kubectl.js';
-import { parseVersion } from '../../src/tools/kubectl.js';
+import { mountsUnder } from '../../src/setup/kubernetes/leftovers.js';
+import { nodeReadiness } from '../../src/setup/kubernetes/node.js';
+import { hugetlbEnabled, hugetlbMounted } from '../../src/setup/lab-runtime.js';
+import type { KubeEvent, KubeNode, Pod } from '../../src/setup/kubernetes/kubectl.js';
+import { parseVersion } from '../../src/setup/kubernetes/kubectl.js';
 import { classifyPod } from '../../src/verify/pod-verdict.js';
 
 const read = (dir: string, f: string): string => readFileSync(new URL(`../fixtures/${dir}/${f}`, import.meta.url), 'utf8');

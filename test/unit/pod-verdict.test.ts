@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { classifyPod, SIGNATURE_MARKER } from '../../src/verify/pod-verdict.js';
-import type { KubeEvent, Pod } from '../../src/tools/kubectl.js';
+import type { KubeEvent, Pod } from '../../src/setup/kubernetes/kubectl.js';
 
 const dir = new URL('../fixtures/kubectl/', import.meta.url);
 const items = <T>(file: string): T[] => (JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as { items: T[] }).items;

@@ -2,7 +2,7 @@
 // shadowing /etc, walks that skip entries which do not set the key, default-docker last.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createContext } from '../../src/context.js';
+import { createContext } from '../../src/core/context.js';
 import { attachmentsFor, DEFAULT_LOOKASIDE, lookasideFor, readRegistriesD, USER_REGISTRIES_D } from '../../src/policy/registries-d.js';
 import { lookupChain, normaliseImage } from '../../src/policy/scope.js';
 import { silentLog } from '../../src/ui/log.js';

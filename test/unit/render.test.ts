@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { renderCrioDropin } from '../../src/render/crio-dropin.js';
-import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from '../../src/render/policy.js';
-import { renderInsecureRegistry } from '../../src/render/registries-conf.js';
-import { registriesDText, renderRegistriesD } from '../../src/render/registries-d.js';
-import { registryAddress } from '../../src/settings.js';
+import { renderCrioDropin } from '../../src/crio/dropin.js';
+import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from '../../src/policy/render.js';
+import { renderInsecureRegistry } from '../../src/registry/registries-conf.js';
+import { registriesDText, renderRegistriesD } from '../../src/policy/registries-d-render.js';
+import { registryAddress } from '../../src/core/settings.js';
 
 test('config/policy.json is exactly what the tool renders by default', () => {
   assert.equal(readFileSync('config/policy.json', 'utf8'), policyText(renderPolicy(defaultPolicySettings())));

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { verdict, verdictExitCode, summarize } from '../../src/report/verdict.js';
-import { verdictTable } from '../../src/report/table.js';
-import { junitReport } from '../../src/report/junit.js';
-import { colourWanted } from '../../src/report/colour.js';
+import { verdict, verdictExitCode, summarize } from '../../src/verify/verdict.js';
+import { verdictTable } from '../../src/verify/table.js';
+import { junitReport } from '../../src/verify/junit.js';
+import { colourWanted } from '../../src/ui/colour.js';
 
 const REJECT_REASON = 'SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists';
 

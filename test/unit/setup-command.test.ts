@@ -8,10 +8,10 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { rebootAdvice, setup } from '../../src/commands/setup.js';
-import { EXIT } from '../../src/errors.js';
-import { detectHost, parseOsRelease } from '../../src/host.js';
-import { renderCrioDropin } from '../../src/render/crio-dropin.js';
-import { dropinSettings } from '../../src/steps/setup/crio-dropin.js';
+import { EXIT } from '../../src/core/errors.js';
+import { detectHost, parseOsRelease } from '../../src/core/host.js';
+import { renderCrioDropin } from '../../src/crio/dropin.js';
+import { dropinSettings } from '../../src/setup/crio-dropin.js';
 import { FakeRunner, rootFrom, snapshot, tempDir, testContext } from './setup-fakes.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.ts');

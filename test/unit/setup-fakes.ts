@@ -4,10 +4,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../../src/context.js';
-import { createContext } from '../../src/context.js';
-import type { Action } from '../../src/engine/plan.js';
-import type { RunResult, Runner } from '../../src/exec/command.js';
+import type { Context } from '../../src/core/context.js';
+import { createContext } from '../../src/core/context.js';
+import type { Action } from '../../src/core/plan.js';
+import type { RunResult, Runner } from '../../src/core/command.js';
 import { silentLog } from '../../src/ui/log.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/setup');

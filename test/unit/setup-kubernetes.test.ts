@@ -7,19 +7,19 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { setup } from '../../src/commands/setup.js';
-import type { Command } from '../../src/exec/command.js';
-import { KUBERNETES_VERSION, kubePaths, nodeName } from '../../src/kubernetes/layout.js';
-import { renderKubeadmConfig, renderKubeletConfig, renderWrapperGoMod, stagingModules } from '../../src/kubernetes/render.js';
-import { KUBERNETES_SERVICES } from '../../src/service/kubernetes-specs.js';
-import { VERSIONS } from '../../src/settings.js';
-import { pidFile } from '../../src/service/supervisor.js';
-import { KUBERNETES_BINARIES, LAB_BINARIES } from '../../src/steps/setup/binaries.js';
-import { cachedBinary } from '../../src/steps/setup/go-build.js';
-import { LAB_PACKAGES } from '../../src/steps/setup/index.js';
-import { kubeBuildStep, KUBELET, kubeLdflags, wrapperDir } from '../../src/steps/setup/kubernetes-build.js';
-import { leafCertificates } from '../../src/steps/setup/kubernetes-pki.js';
-import { hugetlbMarker } from '../../src/steps/setup/lab-runtime.js';
-import { stopSupervisedStep } from '../../src/steps/clean-all.js';
+import type { Command } from '../../src/core/command.js';
+import { KUBERNETES_VERSION, kubePaths, nodeName } from '../../src/setup/kubernetes/layout.js';
+import { renderKubeadmConfig, renderKubeletConfig, renderWrapperGoMod, stagingModules } from '../../src/setup/kubernetes/render.js';
+import { KUBERNETES_SERVICES } from '../../src/setup/kubernetes/specs.js';
+import { VERSIONS } from '../../src/core/settings.js';
+import { pidFile } from '../../src/services/supervisor.js';
+import { KUBERNETES_BINARIES, LAB_BINARIES } from '../../src/setup/binaries.js';
+import { cachedBinary } from '../../src/setup/go-build.js';
+import { LAB_PACKAGES } from '../../src/setup/index.js';
+import { kubeBuildStep, KUBELET, kubeLdflags, wrapperDir } from '../../src/setup/kubernetes/build.js';
+import { leafCertificates } from '../../src/setup/kubernetes/pki.js';
+import { hugetlbMarker } from '../../src/setup/lab-runtime.js';
+import { stopSupervisedStep } from '../../src/setup/clean-all.js';
 import { dpkgInstalled, FakeRunner, planOf, rootFrom, tempDir, testContext } from './setup-fakes.js';
 
 const noTty = { tty: false, confirm: async () => false };
@@ -125,7 +125,7 @@ describe('setup --from source --with-kubernetes', () => {
 
   test('plan: root kubeconfig is the admin of the lab cluster, by file, on loopback', async () => {
     const { ctx } = await labPlan({ cached: true });
-    const { kubeconfigFor } = await import('../../src/steps/setup/kubernetes-lab.js');
+    const { kubeconfigFor } = await import('../../src/setup/kubernetes/lab.js');
     const kc = parse(kubeconfigFor(ctx, 'admin'));
     const p = kubePaths(ctx.stateDir);
     assert.equal(kc.clusters[0].cluster.server, 'https://127.0.0.1:6443');
@@ -172,7 +172,7 @@ describe('setup --from source --with-kubernetes', () => {
     // Another command in a later run reuses the tidied wrapper: no download, no tidy.
     fake.calls.length = 0;
     const later = testContext(root, fake, { dryRun: false, cacheDir: cache });
-    const { KUBE_SCHEDULER } = await import('../../src/steps/setup/kubernetes-build.js');
+    const { KUBE_SCHEDULER } = await import('../../src/setup/kubernetes/build.js');
     await kubeBuildStep(KUBE_SCHEDULER).apply(later);
     assert.deepEqual(fake.calls.filter((c) => c.args[0] !== 'env').map((c) => c.args.find((a) => a === 'build' || a === 'tidy' || a === 'download')), ['build']);
   });

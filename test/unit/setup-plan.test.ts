@@ -6,10 +6,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setup } from '../../src/commands/setup.js';
-import { detectHost, releaseArch } from '../../src/host.js';
-import { renderCrioDropin } from '../../src/render/crio-dropin.js';
-import { CRIO_REPO, KUBERNETES_REPO, renderSourcesList } from '../../src/steps/setup/apt-repos.js';
-import { dropinSettings } from '../../src/steps/setup/crio-dropin.js';
+import { detectHost, releaseArch } from '../../src/core/host.js';
+import { renderCrioDropin } from '../../src/crio/dropin.js';
+import { CRIO_REPO, KUBERNETES_REPO, renderSourcesList } from '../../src/setup/apt-repos.js';
+import { dropinSettings } from '../../src/setup/crio-dropin.js';
 import { dpkgInstalled, FakeRunner, planOf, rootFrom, snapshot, tempDir, testContext } from './setup-fakes.js';
 
 const noTty = { tty: false, confirm: async () => false };

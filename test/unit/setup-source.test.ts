@@ -6,10 +6,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setup } from '../../src/commands/setup.js';
-import type { Command } from '../../src/exec/command.js';
-import { LAB_BINARIES } from '../../src/steps/setup/binaries.js';
-import { cachedBinary, COSIGN_V2, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from '../../src/steps/setup/go-build.js';
-import { LAB_PACKAGES } from '../../src/steps/setup/index.js';
+import type { Command } from '../../src/core/command.js';
+import { LAB_BINARIES } from '../../src/setup/binaries.js';
+import { cachedBinary, COSIGN_V2, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from '../../src/setup/go-build.js';
+import { LAB_PACKAGES } from '../../src/setup/index.js';
 import { dpkgInstalled, FakeRunner, planOf, rootFrom, tempDir, testContext } from './setup-fakes.js';
 
 const noTty = { tty: false, confirm: async () => false };

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Command } from '../../src/exec/command.js';
-import { aptPackagesStep, upstreamVersion } from '../../src/steps/setup/apt.js';
-import { cosignReleaseStep, expectedSha256 } from '../../src/steps/setup/cosign-release.js';
-import { VM_PACKAGES } from '../../src/steps/setup/index.js';
+import type { Command } from '../../src/core/command.js';
+import { aptPackagesStep, upstreamVersion } from '../../src/setup/apt.js';
+import { cosignReleaseStep, expectedSha256 } from '../../src/setup/cosign-release.js';
+import { VM_PACKAGES } from '../../src/setup/index.js';
 import { dpkgInstalled, FakeRunner, rootFrom, tempDir, testContext } from './setup-fakes.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { renderInsecureRegistry } from '../../src/render/registries-conf.js';
+import { renderInsecureRegistry } from '../../src/registry/registries-conf.js';
 import { listenersOnPort, loopbackCheck, plainHttpCheck, plainHttpMarking } from '../../src/status/registry-exposure.js';
 
 const tcp = readFileSync('test/fixtures/status/proc-net-tcp.listeners-15003-15004.recorded.txt', 'utf8');

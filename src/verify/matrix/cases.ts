@@ -1,11 +1,11 @@
 // The verdict matrix as data: every way an image should be let in or kept out, each with how it
 // is prepared, what CRI-O must decide, and how its reason is recognised.
-import type { Step } from '../../engine/step.js';
-import { IMAGES, imageRef } from '../../settings.js';
-import type { Expectation } from '../../report/verdict.js';
-import { cosignBinary } from '../../tools/cosign.js';
+import type { Step } from '../../core/step.js';
+import { IMAGES, imageRef } from '../../core/settings.js';
+import type { Expectation } from '../verdict.js';
+import { cosignBinary } from '../../registry/cosign.js';
 import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
-import type { Signer } from '../../signing.js';
+import type { Signer } from '../../registry/signing.js';
 import { copiedStep, imageStep, indexStep, movedTagStep, otherKeyStep } from './prepare.js';
 
 export const NO_SIGNATURE = /A signature was required, but no signature exists/;

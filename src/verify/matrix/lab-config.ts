@@ -1,7 +1,7 @@
 // What the matrix adds to the node's configuration so that each case can hold without disturbing
 // the others: its own repositories under matrix/, one allowed scope, a second name for the same
 // registry, one namespace policy, and one registries.d file in the original proof's style.
-import { registryAddress, REGISTRY } from '../../settings.js';
+import { registryAddress, REGISTRY } from '../../core/settings.js';
 
 export const MATRIX_NAMESPACE = `${registryAddress}/matrix`;
 export const matrixRepo = (name: string): string => `${MATRIX_NAMESPACE}/${name}`;

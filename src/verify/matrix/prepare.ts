@@ -3,16 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../../context.js';
-import { must } from '../../exec/command.js';
-import type { Step } from '../../engine/step.js';
-import { done, todo } from '../../engine/step.js';
-import { pathExists } from '../../fs-exists.js';
-import { buildAndPush, tagExists } from '../../steps/images.js';
-import type { Signer } from '../../signing.js';
-import { isSigned, otherKeyDir, sign } from '../../signing.js';
-import { cosignBinary } from '../../tools/cosign.js';
-import { manifestDigest, manifestUrl, putIndex } from '../../tools/registry.js';
+import type { Context } from '../../core/context.js';
+import { must } from '../../core/command.js';
+import type { Step } from '../../core/step.js';
+import { done, todo } from '../../core/step.js';
+import { pathExists } from '../../core/fs-exists.js';
+import { buildAndPush, tagExists } from '../../registry/images.js';
+import type { Signer } from '../../registry/signing.js';
+import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
+import { cosignBinary } from '../../registry/cosign.js';
+import { manifestDigest, manifestUrl, putIndex } from '../../registry/client.js';
 
 const parse = (ref: string): { repository: string; tag: string } => {
   const i = ref.lastIndexOf(':');

@@ -2,15 +2,15 @@
 // image one after another. Each pull starts from an image removed from CRI-O's storage.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../../context.js';
-import type { RunResult } from '../../exec/command.js';
-import { ok } from '../../exec/command.js';
-import { which } from '../../exec/which.js';
-import type { Verdict } from '../../report/verdict.js';
-import { crioService, serviceManager } from '../../service/index.js';
-import { runCrictl } from '../../tools/crictl.js';
-import { cosignBinary, cosignVersion } from '../../tools/cosign.js';
-import { statePaths } from '../../state.js';
+import type { Context } from '../../core/context.js';
+import type { RunResult } from '../../core/command.js';
+import { ok } from '../../core/command.js';
+import { which } from '../../core/which.js';
+import type { Verdict } from '../verdict.js';
+import { crioService, serviceManager } from '../../services/index.js';
+import { runCrictl } from '../../crio/crictl.js';
+import { cosignBinary, cosignVersion } from '../../registry/cosign.js';
+import { statePaths } from '../../core/state.js';
 import type { PullOutcome } from '../pull-verdict.js';
 import { classifyPull, policyPathsFromLog, SIGNATURE_REASON } from '../pull-verdict.js';
 import type { MatrixCase } from './cases.js';

@@ -1,0 +1,64 @@
+import type { Context } from './context.js';
+import { SigpocError, EXIT } from './errors.js';
+import type { Action } from './plan.js';
+import type { Status, Step } from './step.js';
+import { createProgress } from '../ui/progress.js';
+
+export interface StepReport {
+  id: string;
+  title: string;
+  before: Status;
+  after?: Status;
+  changed: boolean;
+  actions: Action[];
+  durationMs: number;
+}
+
+export class StepFailed extends SigpocError {
+  constructor(
+    readonly step: Step,
+    cause: unknown,
+    readonly reports: StepReport[],
+  ) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(`${step.title} failed: ${inner}`, cause instanceof SigpocError ? cause.exitCode : EXIT.environment, cause instanceof SigpocError ? cause.next : undefined);
+  }
+}
+
+/** Check each step; apply what is not done; check again and fail loudly if it did not converge. */
+export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[]> {
+  const progress = await createProgress({ json: ctx.opts.json });
+  const reports: StepReport[] = [];
+  // Checks are read-only, so on a warm machine they are all asked at once. Their answers hold
+  // until the first step that has to change something; every step after it is checked again.
+  const early = await Promise.all(steps.map((s) => s.check(ctx).catch(() => undefined)));
+  let changedSoFar = false;
+  for (const [i, step] of steps.entries()) {
+    const t0 = performance.now();
+    ctx.recorder.step = step.id;
+    progress.start(step.title);
+    try {
+      const before = !changedSoFar && early[i] ? early[i] : await step.check(ctx);
+      if (before.state !== 'done') changedSoFar = true;
+      if (before.state === 'done') {
+        reports.push({ id: step.id, title: step.title, before, changed: false, actions: [], durationMs: performance.now() - t0 });
+        progress.succeed(`${step.title}: already done${before.detail ? ` (${before.detail})` : ''}`);
+        continue;
+      }
+      await step.apply(ctx);
+      let after: Status | undefined;
+      if (!ctx.opts.dryRun) {
+        after = await step.check(ctx);
+        if (after.state !== 'done') throw new Error(`did not converge: ${after.why}`);
+      }
+      const actions = ctx.recorder.forStep(step.id);
+      reports.push({ id: step.id, title: step.title, before, after, changed: true, actions, durationMs: performance.now() - t0 });
+      const verb = ctx.opts.dryRun ? 'would change' : 'changed';
+      progress.succeed(`${step.title}: ${verb} (${before.why})`);
+    } catch (e) {
+      progress.fail(`${step.title}`);
+      throw new StepFailed(step, e, reports);
+    }
+  }
+  return reports;
+}

@@ -1,0 +1,29 @@
+import type { Context } from '../core/context.js';
+import type { Command, RunResult } from '../core/command.js';
+import { crioSocket } from '../services/specs.js';
+
+/** crictl talks to CRI-O's socket (from CRI-O's own config), as root. */
+export async function crictl(ctx: Context, args: string[], opts: Partial<Command> = {}): Promise<Command> {
+  return {
+    file: 'crictl',
+    args: ['--runtime-endpoint', `unix://${await crioSocket(ctx)}`, ...args],
+    privileged: true,
+    timeoutMs: 180_000,
+    ...opts,
+  };
+}
+
+/**
+ * crictl first validates its connection with an ImageFsInfo call, which CRI-O answers by walking
+ * its storage; a concurrent rmi can remove a file under that walk ("validate service connection
+ * … lstat …"). crictl then never sent the request itself, so it is asked again.
+ */
+export async function runCrictl(ctx: Context, args: string[], opts: Partial<Command> = {}, attempts = 3): Promise<RunResult> {
+  const cmd = await crictl(ctx, args, opts);
+  let r = await ctx.runner.run(cmd);
+  for (let i = 1; i < attempts && r.exitCode !== 0 && /validate service connection/.test(r.stderr); i++) {
+    await new Promise((ok) => setTimeout(ok, 200 * i));
+    r = await ctx.runner.run(cmd);
+  }
+  return r;
+}

@@ -1,0 +1,80 @@
+// Installs the trust policy into the file CRI-O actually reads, the registries.d entry that makes
+// the library fetch cosign signatures, and the public key the policy names.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { OPEN_NAMESPACE, OPEN_NAMESPACE_POLICY, ORIGINAL_STYLE_FILE, ORIGINAL_STYLE_REGISTRIES_D } from '../verify/matrix/lab-config.js';
+import type { Context } from '../core/context.js';
+import { readCrioConfig } from '../crio/config.js';
+import { EnvironmentError } from '../core/errors.js';
+import type { Step } from '../core/step.js';
+import { done, drift } from '../core/step.js';
+import { defaultPolicySettings, pauseScope, policyText, renderPolicy } from './render.js';
+import { registriesDText, renderRegistriesD } from './registries-d-render.js';
+import { registryAddress, SYSTEM_PATHS } from '../core/settings.js';
+import { statePaths } from '../core/state.js';
+
+export interface DesiredFile {
+  path: string;
+  content: string | Buffer;
+  mode: number;
+  what: string;
+}
+
+/** The policy the tool renders for this machine: our registry signed, the pause image let in. */
+export async function renderedPolicyText(ctx: Context): Promise<string> {
+  const crio = await readCrioConfig(ctx.opts.root);
+  const s = defaultPolicySettings();
+  const pause = pauseScope(crio.pauseImage.value, s.signedScope);
+  if (!s.allowedScopes.includes(pause)) s.allowedScopes.push(pause);
+  return policyText(renderPolicy(s));
+}
+
+export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: string; text: string }): Promise<DesiredFile[]> {
+  const crio = await readCrioConfig(ctx.opts.root);
+  const pub = await fs.readFile(statePaths(ctx.stateDir).publicKey).catch(() => undefined);
+  if (!pub) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
+  const policy = userPolicy?.text ?? (await renderedPolicyText(ctx));
+  const files: DesiredFile[] = [
+    { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
+    { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
+    { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
+    {
+      path: path.join(crio.signaturePolicyDir.value, `${OPEN_NAMESPACE}.json`),
+      content: policyText(OPEN_NAMESPACE_POLICY),
+      mode: 0o644,
+      what: `namespace policy of ${OPEN_NAMESPACE} (matrix cases 10 and 11)`,
+    },
+    { path: ORIGINAL_STYLE_FILE, content: stringify(ORIGINAL_STYLE_REGISTRIES_D), mode: 0o644, what: "registries.d in the original proof's style, one repository (matrix case 12)" },
+  ];
+  return files;
+}
+
+/**
+ * Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot read,
+ * or one that rejects what it means to let in, is refused (exit 2). Loaded only when needed: a
+ * warm run compares bytes and never pays for the linter.
+ */
+async function refuseErrors(ctx: Context, files: DesiredFile[], userPolicy?: { file: string; text: string }): Promise<void> {
+  const { refusePolicyErrors } = await import('./lint.js');
+  await refusePolicyErrors(String(files[1].content), userPolicy?.file ?? 'rendered policy.json', ctx, files);
+}
+
+export function policyStep(userPolicy?: { file: string; text: string }): Step {
+  return {
+    id: 'policy',
+    title: 'signature policy, registries.d and public key',
+    async check(ctx) {
+      const files = await desiredPolicyFiles(ctx, userPolicy);
+      if (userPolicy) await refuseErrors(ctx, files, userPolicy);
+      const differ: string[] = [];
+      for (const f of files) if (!(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
+      return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(files[1].path);
+    },
+    async apply(ctx) {
+      const files = await desiredPolicyFiles(ctx, userPolicy);
+      await refuseErrors(ctx, files, userPolicy);
+      for (const f of files) await ctx.files.install(f.path, f.content, f.mode);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The registry's HTTP API (distribution spec): read-only questions about tags and digests.
+import { registryAddress } from '../core/settings.js';
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** Splits "127.0.0.1:5003/unsigned/alpine" into the registry and the repository path. */
+export function splitRepository(repository: string): { registry: string; path: string } {
+  const i = repository.indexOf('/');
+  return { registry: repository.slice(0, i), path: repository.slice(i + 1) };
+}
+
+export const manifestUrl = (repository: string, reference: string): string => {
+  const { registry, path } = splitRepository(repository);
+  return `http://${registry}/v2/${path}/manifests/${reference}`;
+};
+
+/** The manifest digest a tag points to, or undefined when the tag does not exist. */
+export async function manifestDigest(repository: string, reference: string): Promise<string | undefined> {
+  const r = await fetch(manifestUrl(repository, reference), {
+    method: 'HEAD',
+    headers: { Accept: MANIFEST_TYPES },
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (r.status === 404) return undefined;
+  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repository}:${reference}`);
+  return r.headers.get('docker-content-digest') ?? undefined;
+}
+
+/** cosign's key-pair signature for a digest is the tag sha256-<hex>.sig in the same repository. */
+export const signatureTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
+
+export async function hasSignature(repository: string, digest: string): Promise<boolean> {
+  return (await manifestDigest(repository, signatureTag(digest))) !== undefined;
+}
+
+/** Is the registry address one of the loopback addresses (never all interfaces)? */
+export const isLoopbackAddress = (addr = registryAddress): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(addr);
+
+const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+
+/** Pushes a manifest list over existing manifests of the same repository; returns its digest. */
+export async function putIndex(repository: string, tag: string, entries: { digest: string; platform: { os: string; architecture: string } }[]): Promise<string> {
+  const manifests = [];
+  for (const e of entries) {
+    const head = await fetch(manifestUrl(repository, e.digest), { method: 'HEAD', headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(5_000) });
+    if (!head.ok) throw new Error(`registry answered ${head.status} for ${repository}@${e.digest}`);
+    manifests.push({ mediaType: head.headers.get('content-type'), size: Number(head.headers.get('content-length')), digest: e.digest, platform: e.platform });
+  }
+  const body = JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests });
+  const r = await fetch(manifestUrl(repository, tag), { method: 'PUT', headers: { 'Content-Type': MANIFEST_LIST }, body, signal: AbortSignal.timeout(10_000) });
+  const digest = r.headers.get('docker-content-digest');
+  if (!r.ok || !digest) throw new Error(`registry refused the manifest list for ${repository}:${tag}: ${r.status} ${await r.text()}`);
+  return digest;
+}

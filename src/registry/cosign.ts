@@ -1,0 +1,37 @@
+// cosign: which major is installed, and the flags that make a signature CRI-O can find.
+import type { Context } from '../core/context.js';
+import { must } from '../core/command.js';
+
+export const cosignBinary = (): string => process.env.CRIO_SIGPOC_COSIGN || 'cosign';
+
+export interface CosignVersion {
+  version: string;
+  major: number;
+}
+
+export function parseCosignVersion(output: string): CosignVersion | undefined {
+  const m = /GitVersion:\s*v?(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
+  if (!m) return undefined;
+  return { version: `v${m[1]}.${m[2]}.${m[3]}`, major: Number(m[1]) };
+}
+
+export async function cosignVersion(ctx: Context, binary = cosignBinary()): Promise<CosignVersion> {
+  return ctx.memo(`cosign-version:${binary}`, async () => {
+    const r = await must(ctx.probe, { file: binary, args: ['version'], readOnly: true });
+    const v = parseCosignVersion(r.stdout + '\n' + r.stderr);
+    if (!v) throw new Error(`cannot read the version of ${binary} from: ${r.stdout.split('\n')[0]}`);
+    return v;
+  });
+}
+
+/**
+ * Key-only, offline signing in the legacy `.sig` format that containers/image reads. cosign v3's
+ * default (a Sigstore bundle attached as an OCI referrer) is invisible to CRI-O, so v3 needs all
+ * four switches; v2 writes `.sig` by default and only needs the transparency log off.
+ */
+export function signArgs(major: number, keyFile: string, imageByDigest: string): string[] {
+  if (!imageByDigest.includes('@sha256:')) throw new Error(`sign by digest, not by tag: ${imageByDigest}`);
+  const common = ['sign', '--key', keyFile, '--tlog-upload=false', '--yes'];
+  const v3 = major >= 3 ? ['--new-bundle-format=false', '--use-signing-config=false'] : [];
+  return [...common, ...v3, imageByDigest];
+}

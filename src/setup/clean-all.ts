@@ -1,0 +1,158 @@
+// clean-all: stop what the tool started, put back every system file it changed, and remove
+// its state (registry data, keys, records). apt packages stay installed.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../core/context.js';
+import { must, ok } from '../core/command.js';
+import type { Step } from '../core/step.js';
+import { done, todo } from '../core/step.js';
+import { kubePaths } from './kubernetes/layout.js';
+import { CONTAINER_LOG_LINKS, kubepodsCgroups, linksInto, readMountsUnder } from './kubernetes/leftovers.js';
+import { crioService, dockerService, registryService, serviceManager } from '../services/index.js';
+import { KUBERNETES_SERVICES } from './kubernetes/specs.js';
+import { pidFile, supervisor } from '../services/supervisor.js';
+import type { ServiceSpec } from '../services/types.js';
+import { SYSTEM_PATHS } from '../core/settings.js';
+import { registryAnswers } from '../services/specs.js';
+import { statePaths } from '../core/state.js';
+import { otherKeyDir } from '../registry/signing.js';
+import { REGISTRY_CONTAINER } from '../registry/registry.js';
+import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './lab-runtime.js';
+import { pathExists } from '../core/fs-exists.js';
+
+
+async function registryContainerExists(ctx: Context): Promise<boolean> {
+  return ok(await ctx.probe.run({ file: 'docker', args: ['container', 'inspect', REGISTRY_CONTAINER], privileged: true, readOnly: true, timeoutMs: 10_000 }));
+}
+
+export function stopRegistryStep(): Step {
+  return {
+    id: 'stop-registry',
+    title: 'local registry stopped',
+    async check(ctx) {
+      const container = await registryContainerExists(ctx);
+      const supervised = await pathExists(pidFile(ctx, 'registry'));
+      return container || supervised || (await registryAnswers()) ? todo('the registry is still there') : done();
+    },
+    async apply(ctx) {
+      if (await registryContainerExists(ctx)) await ctx.runner.run({ file: 'docker', args: ['rm', '-f', REGISTRY_CONTAINER], privileged: true });
+      await (await serviceManager(ctx)).stop(ctx, registryService(ctx));
+    },
+  };
+}
+
+/**
+ * Without systemd the tool started CRI-O and dockerd itself, so it stops them too. The lab
+ * cluster's programs are always the tool's own (kubelet first, so that it leaves CRI-O alone);
+ * a cluster that setup made with kubeadm on a VM is reset with kubeadm.
+ */
+export function stopSupervisedStep(): Step {
+  const specs = (ctx: Context) => [crioService(ctx), dockerService(ctx)];
+  const kube = (ctx: Context) => [...KUBERNETES_SERVICES].reverse().map((s) => s.spec(ctx));
+  const kubeadm = (ctx: Context) => pathExists(kubePaths(ctx.stateDir).kubeadmConfig);
+  const left = async (ctx: Context) => {
+    const systemd = (await serviceManager(ctx)).mode === 'systemd';
+    const names: string[] = [];
+    for (const s of [...kube(ctx), ...(systemd ? [] : specs(ctx))]) if (await pathExists(pidFile(ctx, s.name))) names.push(s.name);
+    if (await pathExists(hugetlbMarker(ctx.stateDir))) names.push(`the ${HUGETLB_MOUNT} mount`);
+    return (await kubeadm(ctx)) ? ['the kubeadm cluster', ...names] : names;
+  };
+  return {
+    id: 'stop-services',
+    title: 'services the tool started stopped',
+    async check(ctx) {
+      const names = await left(ctx);
+      if (names.length) return todo(`still running: ${names.join(', ')}`);
+      return (await serviceManager(ctx)).mode === 'systemd' ? done('systemd manages CRI-O and Docker') : done();
+    },
+    async apply(ctx) {
+      const lab: ServiceSpec[] = [];
+      for (const s of kube(ctx)) if (await pathExists(pidFile(ctx, s.name))) lab.push(s);
+      for (const s of lab) await supervisor.stop(ctx, s);
+      if (lab.length) await removeKubepodsCgroups(ctx);
+      await removeLogLinks(ctx);
+      await undoHugetlbMount(ctx);
+      if (await kubeadm(ctx)) await must(ctx.runner, { file: 'kubeadm', args: ['reset', '-f', '--cri-socket', `unix://${SYSTEM_PATHS.crioSocket}`], privileged: true, timeoutMs: 10 * 60_000 });
+      const mgr = await serviceManager(ctx);
+      if (mgr.mode === 'systemd') return;
+      for (const s of specs(ctx)) if (await pathExists(pidFile(ctx, s.name))) await mgr.stop(ctx, s);
+    },
+  };
+}
+
+/** kubelet's QoS cgroups outlive it; empty once its pods are gone, so rmdir takes them. */
+async function removeKubepodsCgroups(ctx: Context): Promise<void> {
+  for (const dir of await kubepodsCgroups(ctx.sys('/sys/fs/cgroup'))) {
+    ctx.recorder.remove(dir);
+    if (ctx.opts.dryRun) continue;
+    const removed = await fs.rmdir(dir).then(() => true, () => false);
+    if (!removed && !ok(await ctx.runner.run({ file: 'rmdir', args: ['--', dir], privileged: true }))) ctx.log.warn(`warning: could not remove the cgroup ${dir} (a process still in it?)`);
+  }
+}
+
+/** kubelet's links to the lab's pod logs, and their directory when setup saw it made. */
+async function removeLogLinks(ctx: Context): Promise<void> {
+  const p = kubePaths(ctx.stateDir);
+  const dir = ctx.sys(CONTAINER_LOG_LINKS);
+  const links = await linksInto(dir, p.podLogs);
+  for (const link of links) {
+    ctx.recorder.remove(link);
+    if (!ctx.opts.dryRun) await fs.rm(link, { force: true });
+  }
+  const others = (await fs.readdir(dir).catch(() => [])).length - links.length;
+  if (!(await pathExists(p.logLinksMarker)) || others > 0 || !(await pathExists(dir))) return;
+  ctx.recorder.remove(dir);
+  if (!ctx.opts.dryRun) await fs.rmdir(dir);
+}
+
+export function restoreFilesStep(): Step {
+  return {
+    id: 'restore-files',
+    title: 'system files restored byte for byte',
+    async check(ctx) {
+      const n = Object.keys(await ctx.files.ledger()).length;
+      return n ? todo(`${n} file(s) changed by the tool`) : done();
+    },
+    async apply(ctx) {
+      const results = await ctx.files.restoreAll();
+      for (const r of results) ctx.log.debug(`  ${r.action}: ${r.path}`);
+      const missing = results.filter((r) => r.action === 'missing-backup');
+      if (missing.length) throw new Error(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`);
+      // A systemd-managed CRI-O keeps the removed drop-in's settings until it restarts.
+      const mgr = await serviceManager(ctx);
+      if (mgr.mode === 'systemd' && ctx.opts.root === '/' && (await mgr.state(ctx, crioService(ctx))).running) await mgr.restart(ctx, crioService(ctx));
+    },
+  };
+}
+
+export function removeStateStep(opts: { keys: boolean }): Step {
+  const targets = (ctx: Context): string[] => {
+    const p = statePaths(ctx.stateDir);
+    const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'test-pods'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
+  };
+  return {
+    id: 'remove-state',
+    title: `state removed (${opts.keys ? 'registry data, keys' : 'registry data; keys kept'})`,
+    async check(ctx) {
+      const left: string[] = [];
+      for (const t of targets(ctx)) if (await pathExists(t)) left.push(t);
+      return left.length ? todo(`left: ${left.join(', ')}`) : done();
+    },
+    async apply(ctx) {
+      // kubelet bind-mounts its root directory onto itself: unmounted, it can be removed.
+      for (const m of await readMountsUnder(kubePaths(ctx.stateDir).dir)) await must(ctx.runner, { file: 'umount', args: [m], privileged: true });
+      for (const t of targets(ctx)) {
+        if (!(await pathExists(t))) continue;
+        ctx.recorder.remove(t);
+        if (ctx.opts.dryRun) continue;
+        // Registry data written by a root-run registry may not be ours to delete.
+        const r = await fs.rm(t, { recursive: true, force: true }).then(
+          () => true,
+          () => false,
+        );
+        if (!r) await ctx.runner.run({ file: 'rm', args: ['-rf', '--', t], privileged: true });
+      }
+    },
+  };
+}
