@@ -1,6 +1,11 @@
 import type { Context } from '../core/context.js';
 import type { Command, RunResult } from '../core/command.js';
-import { crioSocket } from '../services/specs.js';
+import { readCrioConfig } from './config.js';
+
+/** The socket CRI-O listens on, as its effective configuration says. */
+export async function crioSocket(ctx: Context): Promise<string> {
+  return ctx.memo('crio-socket', async () => (await readCrioConfig(ctx.opts.root)).listen.value);
+}
 
 /** crictl talks to CRI-O's socket (from CRI-O's own config), as root. */
 export async function crictl(ctx: Context, args: string[], opts: Partial<Command> = {}): Promise<Command> {

@@ -1,13 +1,9 @@
 import type { Context } from '../core/context.js';
 import { ok } from '../core/command.js';
-import { readCrioConfig } from '../crio/config.js';
+import { crioSocket } from '../crio/crictl.js';
 import { registryAddress } from '../core/settings.js';
 import { statePaths } from '../core/state.js';
 import type { ServiceSpec } from './types.js';
-
-export async function crioSocket(ctx: Context): Promise<string> {
-  return ctx.memo('crio-socket', async () => (await readCrioConfig(ctx.opts.root)).listen.value);
-}
 
 /** CRI-O answers when crictl gets a version over its socket. */
 export function crioService(_ctx: Context): ServiceSpec {

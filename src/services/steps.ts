@@ -5,7 +5,7 @@ import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { which } from '../core/which.js';
 import { dockerService, serviceManager } from './index.js';
-import { crioSocket } from './specs.js';
+import { crioSocket } from '../crio/crictl.js';
 import { crictl } from '../crio/crictl.js';
 import { isSystemdHost } from './index.js';
 
