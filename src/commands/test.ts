@@ -11,7 +11,8 @@ import { summarize, verdictExitCode } from '../verify/verdict.js';
 import { requireCrio } from '../services/steps.js';
 import type { MatrixCase } from '../verify/matrix/cases.js';
 import { MATRIX } from '../verify/matrix/cases.js';
-import { preparationSteps, runMatrix } from '../verify/matrix/run.js';
+import { addNodeAdditions, nodeAdditionsPlan, nodeAdditionsText, whileAdded } from '../verify/matrix/node.js';
+import { additionsOf, preparationSteps, runMatrix } from '../verify/matrix/run.js';
 import { runCommand } from './run-command.js';
 
 export interface TestOptions extends GlobalOptions {
@@ -43,14 +44,20 @@ export default (opts: TestOptions) =>
       const [, chain] = await Promise.all([opts.dryRun ? undefined : requireCrio(ctx), fullChain(ctx, { offline: opts.offline })]);
       const steps = [...chain, ...preparationSteps(cases)];
       const reports = await runSteps(ctx, steps);
+      const additions = additionsOf(cases);
       if (opts.dryRun) {
-        if (!opts.json) process.stdout.write(planText(reports, true) + `  then, for each case: crictl rmi IMAGE, crictl pull IMAGE (${cases.length} cases)\n`);
-        return { exitCode: 0, json: { dryRun: true, steps: reports } };
+        const node = await nodeAdditionsPlan(ctx, additions);
+        if (!opts.json) process.stdout.write(planText(reports, true) + nodeAdditionsText(node) + `  then, for each case: crictl rmi IMAGE, crictl pull IMAGE (${cases.length} cases)\n`);
+        return { exitCode: 0, json: { dryRun: true, steps: reports, nodeAdditions: node } };
       }
-      const verdicts = await runMatrix(ctx, cases);
-      if (opts.junit) await fs.writeFile(opts.junit, await junitReport(verdicts, 'crio-sigpoc test'));
-      if (!opts.json) process.stdout.write((await verdictTable(verdicts, { colour: colourWanted(), width: process.stdout.columns })) + '\n');
-      return { exitCode: verdictExitCode(verdicts), json: { steps: reports, verdicts, summary: summarize(verdicts) } };
+      // What the cases need on the node exists only while they run, and the report is part of the run.
+      return whileAdded(ctx, async () => {
+        const nodeAdditions = await addNodeAdditions(ctx, additions);
+        const verdicts = await runMatrix(ctx, cases);
+        if (opts.junit) await fs.writeFile(opts.junit, await junitReport(verdicts, 'crio-sigpoc test'));
+        if (!opts.json) process.stdout.write((await verdictTable(verdicts, { colour: colourWanted(), width: process.stdout.columns })) + '\n');
+        return { exitCode: verdictExitCode(verdicts), json: { steps: reports, nodeAdditions, verdicts, summary: summarize(verdicts) } };
+      });
     },
     { lock: !opts.dryRun && !opts.list },
   );

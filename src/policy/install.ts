@@ -1,9 +1,7 @@
-// Installs the trust policy into the file CRI-O actually reads, the registries.d entry that makes
-// the library fetch cosign signatures, and the public key the policy names.
+// Installs the user's trust configuration and nothing else: the policy, in the file CRI-O actually
+// reads, the registries.d entry that makes the library fetch cosign signatures, and the public key
+// the policy names. What the verdict matrix needs on top exists only while `test` runs.
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { stringify } from 'yaml';
-import { OPEN_NAMESPACE, OPEN_NAMESPACE_POLICY, ORIGINAL_STYLE_FILE, ORIGINAL_STYLE_REGISTRIES_D } from '../verify/matrix/lab-config.js';
 import type { Context } from '../core/context.js';
 import { readCrioConfig } from '../crio/config.js';
 import { EnvironmentError } from '../core/errors.js';
@@ -21,12 +19,14 @@ export interface DesiredFile {
   what: string;
 }
 
-/** The policy the tool renders for this machine: our registry signed, the pause image let in. */
+/**
+ * The policy the tool renders for this machine: our registry signed, and only the scope of the
+ * pause image CRI-O uses let in without verification.
+ */
 export async function renderedPolicyText(ctx: Context): Promise<string> {
   const crio = await readCrioConfig(ctx.opts.root);
   const s = defaultPolicySettings();
-  const pause = pauseScope(crio.pauseImage.value, s.signedScope);
-  if (!s.allowedScopes.includes(pause)) s.allowedScopes.push(pause);
+  s.allowedScopes = [pauseScope(crio.pauseImage.value, s.signedScope)];
   return policyText(renderPolicy(s));
 }
 
@@ -39,13 +39,6 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
     { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
     { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
-    {
-      path: path.join(crio.signaturePolicyDir.value, `${OPEN_NAMESPACE}.json`),
-      content: policyText(OPEN_NAMESPACE_POLICY),
-      mode: 0o644,
-      what: `namespace policy of ${OPEN_NAMESPACE} (matrix cases 10 and 11)`,
-    },
-    { path: ORIGINAL_STYLE_FILE, content: stringify(ORIGINAL_STYLE_REGISTRIES_D), mode: 0o644, what: "registries.d in the original proof's style, one repository (matrix case 12)" },
   ];
   return files;
 }

@@ -12,8 +12,6 @@ import type { Finding, PathSegment } from './finding.js';
 import { jsonPath, lineColumn } from './finding.js';
 import { parseScope, scopeChain } from './scope.js';
 
-import { ORIGINAL_STYLE_FILE, ORIGINAL_STYLE_SCOPE } from '../verify/matrix/lab-config.js';
-
 /** CRI-O runs as root; the library takes the user directory from root's home (homedir.Get). */
 export const USER_REGISTRIES_D = '/root/.config/containers/registries.d';
 /** Where the library reads lookaside signatures when nothing is configured and it runs as root. */
@@ -154,19 +152,12 @@ function namespaceEntry(value: unknown, segs: string[], key: string, file: strin
   return entry;
 }
 
-/** The tool's own case-12 file, which repeats the original proof's registries.d for one repository on purpose. */
-const isMatrixDemonstration = (entry: NamespaceEntry): boolean => entry.key === ORIGINAL_STYLE_SCOPE && path.basename(entry.file) === path.basename(ORIGINAL_STYLE_FILE);
-
 /** `sigstore:` is the deprecated name of `lookaside` (GPG signatures on a web server), not Sigstore. */
 function flagSigstoreKeys(rd: RegistriesD): void {
   for (const entry of [...rd.docker.values(), ...(rd.defaultDocker ? [rd.defaultDocker] : [])]) {
     if (entry.sigstore === undefined) continue;
     const chain = entry.key === 'default-docker' ? [] : scopeChain(parseScope(entry.key));
     const attachments = attachmentsFor(rd, chain).enabled;
-    if (isMatrixDemonstration(entry)) {
-      rd.notes.push(`${entry.file}: "sigstore:" for ${entry.key} is crio-sigpoc's deliberate copy of the original proof's mistake (matrix case 12); clean-all removes it`);
-      continue;
-    }
     rd.findings.push({
       file: entry.file,
       jsonPath: `${entry.jsonPath}.sigstore`,

@@ -1,6 +1,5 @@
 // policy.json (containers-policy.json(5)) as the tool installs it.
 import { registryAddress, SYSTEM_PATHS } from '../core/settings.js';
-import { ALLOWED_SCOPE } from '../verify/matrix/lab-config.js';
 
 export type Requirement =
   | { type: 'reject' }
@@ -23,8 +22,8 @@ export interface PolicySettings {
 export const defaultPolicySettings = (): PolicySettings => ({
   signedScope: registryAddress,
   keyPath: SYSTEM_PATHS.publicKey,
-  // registry.k8s.io for the pause image; the matrix's one allowed-without-verification scope.
-  allowedScopes: ['registry.k8s.io', ALLOWED_SCOPE],
+  // registry.k8s.io for the pause image of CRI-O's packages.
+  allowedScopes: ['registry.k8s.io'],
 });
 
 /** The pause image's scope: its repository when it lives in the signed registry, its host otherwise. */

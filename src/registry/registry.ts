@@ -9,12 +9,12 @@ import { which } from '../core/which.js';
 import type { Step } from '../core/step.js';
 import { done, drift, todo } from '../core/step.js';
 import { renderInsecureRegistry } from './registries-conf.js';
-import { crioService, registryService, serviceManager } from '../services/index.js';
+import { registryService, serviceManager } from '../services/index.js';
+import { reloadCrioIfRunning } from '../services/steps.js';
 import { registryAnswers } from '../services/specs.js';
 import { pidFile } from '../services/supervisor.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 import { statePaths } from '../core/state.js';
-import { ALIAS_REGISTRY } from '../verify/matrix/lab-config.js';
 import { pathExists } from '../core/fs-exists.js';
 
 export type RegistryBackend = 'docker' | 'binary';
@@ -94,8 +94,7 @@ export function registryServiceStep(backend: () => Promise<RegistryBackend>): St
 }
 
 export function insecureRegistryStep(): Step {
-  // Both names of the one registry: the matrix reaches it as localhost too (case 6).
-  const text = renderInsecureRegistry([registryAddress, ALIAS_REGISTRY]);
+  const text = renderInsecureRegistry([registryAddress]);
   return {
     id: 'registry-plain-http',
     title: 'registries.conf.d: local registry is plain HTTP',
@@ -104,10 +103,7 @@ export function insecureRegistryStep(): Step {
     },
     async apply(ctx) {
       await ctx.files.install(SYSTEM_PATHS.registriesConfDropin, text);
-      // CRI-O reads registries.conf at start and on SIGHUP: tell a running CRI-O.
-      const crio = crioService(ctx);
-      const mgr = await serviceManager(ctx);
-      if (ctx.opts.root === '/' && (await mgr.state(ctx, crio)).ready) await mgr.reload(ctx, crio);
+      await reloadCrioIfRunning(ctx);
     },
   };
 }

@@ -4,7 +4,7 @@ import { EnvironmentError } from '../core/errors.js';
 import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { which } from '../core/which.js';
-import { dockerService, serviceManager } from './index.js';
+import { crioService, dockerService, serviceManager } from './index.js';
 import { crioSocket } from '../crio/crictl.js';
 import { crictl } from '../crio/crictl.js';
 import { isSystemdHost } from './index.js';
@@ -26,6 +26,14 @@ export function dockerStep(): Step {
 
 export async function setupHint(): Promise<string> {
   return (await isSystemdHost()) ? 'sudo crio-sigpoc setup' : 'sudo crio-sigpoc setup --from source';
+}
+
+/** CRI-O reads registries.conf at start and on SIGHUP: a running CRI-O is told of a change. */
+export async function reloadCrioIfRunning(ctx: Context): Promise<void> {
+  if (ctx.opts.root !== '/') return;
+  const crio = crioService(ctx);
+  const mgr = await serviceManager(ctx);
+  if ((await mgr.state(ctx, crio)).ready) await mgr.reload(ctx, crio);
 }
 
 /** Verdicts mean nothing without CRI-O: stop early with the command that brings it up. */

@@ -1,6 +1,7 @@
 // Gathers every status check. The probes are independent, read-only and short, so they run at
 // once: status answers in about the time of its slowest probe.
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../core/context.js';
 import type { CrioConfig } from '../crio/config.js';
 import { readCrioConfig } from '../crio/config.js';
@@ -10,9 +11,12 @@ import { readRegistriesD } from '../policy/registries-d.js';
 import { lookupChain, normaliseImage } from '../policy/scope.js';
 import { isSystemdHost } from '../services/index.js';
 import type { ServiceMode } from '../services/types.js';
-import { IMAGES, imageRef } from '../core/settings.js';
+import { IMAGES, imageRef, registryAddress } from '../core/settings.js';
 import { statePaths } from '../core/state.js';
 import { renderedPolicyText } from '../policy/install.js';
+import { pauseScope } from '../policy/render.js';
+import type { PolicyFile } from './open-scopes.js';
+import { openScopesCheck } from './open-scopes.js';
 import { setupHint } from '../services/steps.js';
 import type { Check } from './check.js';
 import { crioLogCheck, crioLogFacts } from './crio-log.js';
@@ -47,6 +51,27 @@ async function policyFacts(ctx: Context, cfg: CrioConfig): Promise<PolicyFacts> 
     facts.parseError = (e as Error).message;
   }
   return facts;
+}
+
+/** The namespace policies CRI-O would use: regular .json files of signature_policy_dir, each parsed. */
+async function namespacePolicies(ctx: Context, cfg: CrioConfig): Promise<PolicyFile[]> {
+  const dir = cfg.signaturePolicyDir.value;
+  const names = await fs.readdir(ctx.sys(dir)).catch(() => [] as string[]);
+  const out: PolicyFile[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(dir, name);
+    const st = await fs.lstat(ctx.sys(file)).catch(() => undefined);
+    if (!st?.isFile() || st.size > 1 << 20) continue;
+    const text = await readText(ctx.sys(file));
+    const parsed = text === undefined ? undefined : await parsePolicyText(text, file).catch(() => undefined);
+    out.push({ path: file, namespace: name.slice(0, -'.json'.length), parsed });
+  }
+  return out;
+}
+
+async function openScopeFacts(ctx: Context, cfg: CrioConfig, policy: PolicyFacts) {
+  const files: PolicyFile[] = [{ path: policy.path, parsed: policy.parsed }, ...(await namespacePolicies(ctx, cfg))];
+  return { files, pauseScope: pauseScope(cfg.pauseImage.value, registryAddress) };
 }
 
 async function policyKeys(ctx: Context, policy: PolicyFacts): Promise<Check | undefined> {
@@ -95,6 +120,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
     policy.then(policyContentCheck).then((c) => [c]),
     lintPolicy(ctx).then((r) => [policyLintCheck(r)]),
     policy.then((p) => policyKeys(ctx, p)).then((c) => (c ? [c] : [])),
+    policy.then((p) => openScopeFacts(ctx, cfg, p)).then((f) => [openScopesCheck(f)]),
     readRegistriesD(ctx).then((rd) => [registriesDCheck(rd, signed, lookupChain(normaliseImage(signed)))]),
     keyPairFacts(ctx).then((f) => [keyPairCheck(f)]),
     registryChecks(),

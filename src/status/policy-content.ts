@@ -29,7 +29,7 @@ function decides(policy: PolicyDocument, image: string): { scope: string; requir
 }
 
 /** Every requirement must hold; only a list of insecureAcceptAnything lets an unsigned image in. */
-const admitsUnsigned = (reqs: Requirement[]): boolean => reqs.every((r) => r.type === 'insecureAcceptAnything');
+export const admitsUnsigned = (reqs: Requirement[]): boolean => reqs.every((r) => r.type === 'insecureAcceptAnything');
 
 /** JSON with sorted keys: two policies are the same whatever order their keys were written in. */
 function canonical(v: unknown): string {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { explain, json, running, sigpoc, systemSnapshot } from './helpers.js';
+import { explain, json, repo, running, sigpoc, systemSnapshot } from './helpers.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
 
 const SIGNED = '127.0.0.1:5003/alpine:3.20.3';
@@ -211,6 +211,117 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
       } finally {
         const s = await sigpoc(['setup', '--from', 'source', '--yes']);
         assert.equal(s.exitCode, 0, explain(s));
+      }
+    });
+  });
+
+  describe('nothing the tool leaves installed lets an unverified image in', () => {
+    const ALLOWED = '127.0.0.1:5003/matrix/allowed:v1';
+    const OPEN_POD = '/tmp/crio-sigpoc-e2e-pod-sigpoc-open.json';
+    const MATRIX_FILES = [
+      '/etc/crio/policies/sigpoc-open.json',
+      '/etc/containers/keys/crio-sigpoc-matrix-second.pub',
+      '/etc/containers/registries.d/crio-sigpoc-original-poc-style.yaml',
+      '/etc/containers/registries.conf.d/51-crio-sigpoc-matrix-alias.conf',
+    ];
+    const crictl = (args: string[]) => execa('crictl', ['--runtime-endpoint', 'unix:///var/run/crio/crio.sock', ...args], { reject: false });
+
+    before(async () => {
+      // An unsigned image where the matrix's allowed scope used to be, and a pod of namespace sigpoc-open.
+      const copy = await execa('cosign', ['copy', '--force', UNSIGNED, ALLOWED], { reject: false });
+      assert.equal(copy.exitCode, 0, String(copy.stderr));
+      await fs.writeFile(OPEN_POD, JSON.stringify({ metadata: { name: 'sigpoc-e2e-open', namespace: 'sigpoc-open', uid: 'sigpoc-e2e-open-uid', attempt: 1 } }));
+    });
+
+    /** Both doors the matrix used to leave open are shut, and none of its files is on the node. */
+    async function shut(when: string): Promise<void> {
+      for (const f of MATRIX_FILES) await assert.rejects(fs.stat(f), /ENOENT/, `${when}: ${f} is still on the node`);
+      for (const [what, args] of [
+        ['in namespace sigpoc-open', ['pull', '--pod-config', OPEN_POD, UNSIGNED]],
+        ['from matrix/allowed', ['pull', ALLOWED]],
+      ] as const) {
+        await crictl(['rmi', args[args.length - 1]]);
+        const r = await crictl([...args]);
+        assert.notEqual(r.exitCode, 0, `${when}: an unsigned image was pulled ${what}`);
+        assert.match(String(r.stderr), /SignatureValidationFailed/, `${when}, ${what}: ${r.stderr}`);
+        assert.match(String(r.stderr), /A signature was required, but no signature exists/, `${when}, ${what}`);
+      }
+    }
+
+    /** A whole test run, once it has added its namespace policy to the node. */
+    async function testWithAdditions() {
+      const child = execa(process.execPath, [`${repo}/dist/cli.js`, 'test', '--offline'], { env: { NO_COLOR: '1' }, reject: false, stdin: 'ignore' });
+      let added = false;
+      for (let i = 0; i < 1200 && !added && child.exitCode === null; i++) {
+        added = await fs.stat('/etc/crio/policies/sigpoc-open.json').then(() => true, () => false);
+        if (!added) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.ok(added, 'the run never added its namespace policy');
+      // Wrapped: the subprocess is itself a promise, which an async function would await.
+      return { child };
+    }
+
+    test('after install-policy alone', async () => {
+      const r = await sigpoc(['install-policy']);
+      assert.equal(r.exitCode, 0, explain(r));
+      await shut('after install-policy');
+    });
+
+    test('after test ends normally', async () => {
+      const r = await sigpoc(['test', '--offline', '--json', '--case', 'other-name', 'namespace-open', 'original-registries-d']);
+      assert.equal(r.exitCode, 0, explain(r));
+      assert.deepEqual(json(r).nodeAdditions.sort(), [...MATRIX_FILES].sort(), 'what the run added');
+      await shut('after test');
+    });
+
+    test('after test ends by an error', async () => {
+      // The run's pod configs cannot be written: the pulls fail after the additions are installed.
+      await fs.rename('/var/lib/crio-sigpoc/matrix', '/var/lib/crio-sigpoc/matrix.e2e-aside').catch(() => {});
+      await fs.writeFile('/var/lib/crio-sigpoc/matrix', 'not a directory\n');
+      try {
+        const r = await sigpoc(['test', '--offline', '--case', 'namespace-open']);
+        assert.notEqual(r.exitCode, 0, explain(r));
+        assert.notEqual(r.exitCode, 1, explain(r));
+      } finally {
+        await fs.rm('/var/lib/crio-sigpoc/matrix');
+        await fs.rename('/var/lib/crio-sigpoc/matrix.e2e-aside', '/var/lib/crio-sigpoc/matrix').catch(() => {});
+      }
+      await shut('after test failed');
+    });
+
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      test(`after test is stopped by ${signal}`, async () => {
+        const { child } = await testWithAdditions();
+        child.kill(signal);
+        const r = await child;
+        assert.equal(r.exitCode, code, `${r.stdout}\n${r.stderr}`);
+        assert.match(String(r.stderr), new RegExp(`${signal}: undoing what this run added to the node`));
+        await shut(`after ${signal}`);
+      });
+    }
+
+    test('after a kill, clean removes what the run left', async () => {
+      const { child } = await testWithAdditions();
+      child.kill('SIGKILL');
+      await child;
+      const c = await sigpoc(['clean']);
+      assert.equal(c.exitCode, 0, explain(c));
+      await shut('after SIGKILL and clean');
+    });
+
+    test("status: no scope or namespace policy lets images in without verification, but the pause image's", async () => {
+      const r = await sigpoc(['status', '--json']);
+      const c = json(r).checks.find((x: { id: string }) => x.id === 'open-scopes');
+      assert.equal(c.level, 'ok', JSON.stringify(c));
+      assert.match(c.detail, /only "127\.0\.0\.1:5003\/pause", the pause image's scope/);
+      await fs.writeFile('/etc/crio/policies/sigpoc-e2e.json', '{"default": [{"type": "insecureAcceptAnything"}]}\n');
+      try {
+        const w = json(await sigpoc(['status', '--json'])).checks.find((x: { id: string }) => x.id === 'open-scopes');
+        assert.equal(w.level, 'warning');
+        assert.match(w.detail, /\/etc\/crio\/policies\/sigpoc-e2e\.json: the default \(pods in namespace sigpoc-e2e\)/);
+        assert.match(w.fix, /remove \/etc\/crio\/policies\/sigpoc-e2e\.json/);
+      } finally {
+        await fs.rm('/etc/crio/policies/sigpoc-e2e.json');
       }
     });
   });

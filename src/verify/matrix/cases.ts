@@ -1,10 +1,13 @@
 // The verdict matrix as data: every way an image should be let in or kept out, each with how it
 // is prepared, what CRI-O must decide, and how its reason is recognised.
+import type { Context } from '../../core/context.js';
 import type { Step } from '../../core/step.js';
+import { readCrioConfig } from '../../crio/config.js';
 import { IMAGES, imageRef } from '../../core/settings.js';
 import type { Expectation } from '../verdict.js';
 import { cosignBinary } from '../../registry/cosign.js';
 import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
+import type { NodeAddition } from './node.js';
 import type { Signer } from '../../registry/signing.js';
 import { copiedStep, imageStep, indexStep, movedTagStep, otherKeyStep } from './prepare.js';
 
@@ -28,12 +31,19 @@ export interface MatrixCase {
   serial?: string;
   /** Which optional program the case needs: it is shown as not run, with the reason, when absent. */
   needs?: 'cosign-v2' | 'cosign-v3';
+  /** What the case needs on the node while it runs, besides the product's trust configuration. */
+  adds?: NodeAddition[];
+  /** The image as this machine has it, when `image` is only the usual one (the pause image). */
+  imageOf?(ctx: Context): Promise<string>;
   prepare(): Step[];
 }
 
 export const cosignV2Binary = (): string => process.env.CRIO_SIGPOC_COSIGN_V2 || 'cosign-v2';
 
 const trusted = (): Signer => ({ key: 'trusted', cosign: cosignBinary(), format: 'legacy' });
+const second = (): Signer => ({ key: 'other', cosign: cosignBinary(), format: 'legacy' });
+/** Signed by a key the global policy does not trust: the library's words for a failed verification. */
+const UNTRUSTED_KEY = /verif|invalid|signature/i;
 const ref = (name: string, tag = 'v1'): string => `${matrixRepo(name)}:${tag}`;
 
 export const MATRIX: MatrixCase[] = [
@@ -45,9 +55,9 @@ export const MATRIX: MatrixCase[] = [
     title: 'signed with a key the policy does not trust',
     image: ref('other-key'),
     expected: 'rejected',
-    reason: /verif|invalid|signature/i,
+    reason: UNTRUSTED_KEY,
     procedure: 'pull',
-    prepare: () => [otherKeyStep(), imageStep('matrix-other-key-image', ref('other-key'), { key: 'other', cosign: cosignBinary(), format: 'legacy' })],
+    prepare: () => [otherKeyStep(), imageStep('matrix-other-key-image', ref('other-key'), second())],
   },
   {
     number: '4',
@@ -77,16 +87,20 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: /rejected by policy/,
     procedure: 'pull',
+    adds: ['alias-registry'],
     prepare: () => [],
   },
   {
     number: '7',
     name: 'allowed-scope',
-    title: 'a scope allowed without verification, as the pause image is',
-    image: ref('allowed'),
+    title: "the pause image's own scope, the one the policy lets in without verification",
+    image: imageRef(IMAGES.pause),
+    imageOf: async (ctx) => (await readCrioConfig(ctx.opts.root)).pauseImage.value,
     expected: 'accepted',
     procedure: 'pull',
-    prepare: () => [imageStep('matrix-allowed-image', ref('allowed'))],
+    // Case 10 starts a sandbox, which needs the pause image this case removes and pulls again.
+    serial: 'pause-image',
+    prepare: () => [],
   },
   {
     number: '8',
@@ -112,35 +126,39 @@ export const MATRIX: MatrixCase[] = [
   {
     number: '10',
     name: 'preloaded',
-    title: 'unsigned image already in storage from before the policy: new pull and container creation refused',
+    title: `an image in storage that only ${OPEN_NAMESPACE}'s policy let in (second key): new pull and container creation refused elsewhere`,
     image: ref('preloaded'),
     expected: 'rejected',
-    reason: NO_SIGNATURE,
+    reason: UNTRUSTED_KEY,
     procedure: 'preloaded',
-    prepare: () => [imageStep('matrix-preloaded-image', ref('preloaded'))],
+    serial: 'pause-image',
+    adds: ['namespace-policy'],
+    prepare: () => [otherKeyStep(), imageStep('matrix-preloaded-image', ref('preloaded'), second())],
   },
   {
     number: '11a',
     name: 'namespace-open',
-    title: `namespace policy: accepted in namespace ${OPEN_NAMESPACE} (its own policy file)`,
+    title: `namespace policy: signed by the second key, accepted in namespace ${OPEN_NAMESPACE} (its own policy file trusts that key)`,
     image: ref('namespaced'),
     expected: 'accepted',
     namespace: OPEN_NAMESPACE,
     procedure: 'pull',
     serial: 'namespaced',
-    prepare: () => [imageStep('matrix-namespaced-image', ref('namespaced'))],
+    adds: ['namespace-policy'],
+    prepare: () => [otherKeyStep(), imageStep('matrix-namespaced-image', ref('namespaced'), second())],
   },
   {
     number: '11b',
     name: 'namespace-closed',
-    title: `namespace policy: the same image rejected in namespace ${CLOSED_NAMESPACE} (global policy)`,
+    title: `namespace policy: the same image rejected in namespace ${CLOSED_NAMESPACE} (global policy, the trusted key only)`,
     image: ref('namespaced'),
     expected: 'rejected',
-    reason: NO_SIGNATURE,
+    reason: UNTRUSTED_KEY,
     namespace: CLOSED_NAMESPACE,
     procedure: 'pull',
     serial: 'namespaced',
-    prepare: () => [imageStep('matrix-namespaced-image', ref('namespaced'))],
+    adds: ['namespace-policy'],
+    prepare: () => [otherKeyStep(), imageStep('matrix-namespaced-image', ref('namespaced'), second())],
   },
   {
     number: '12',
@@ -150,6 +168,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: NO_SIGNATURE,
     procedure: 'pull',
+    adds: ['original-registries-d'],
     prepare: () => [imageStep('matrix-original-registries-d-image', `${ORIGINAL_STYLE_SCOPE}:v1`, trusted())],
   },
   {

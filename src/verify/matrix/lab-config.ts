@@ -1,21 +1,24 @@
 // What the matrix adds to the node's configuration so that each case can hold without disturbing
-// the others: its own repositories under matrix/, one allowed scope, a second name for the same
-// registry, one namespace policy, and one registries.d file in the original proof's style.
+// the others: its own repositories under matrix/, a second name for the same registry, one
+// namespace policy that trusts the second key, and one registries.d file in the original proof's
+// style. None of it admits an unsigned image, and it exists only while `test` runs (node.ts).
 import { registryAddress, REGISTRY } from '../../core/settings.js';
 
 export const MATRIX_NAMESPACE = `${registryAddress}/matrix`;
 export const matrixRepo = (name: string): string => `${MATRIX_NAMESPACE}/${name}`;
 
-/** Case 7: let in without verification, as the pause image's registry is. */
-export const ALLOWED_SCOPE = matrixRepo('allowed');
-
 /** Case 6: the same registry under a name the policy does not list. */
 export const ALIAS_REGISTRY = `localhost:${REGISTRY.port}`;
+export const ALIAS_REGISTRIES_CONF = '/etc/containers/registries.conf.d/51-crio-sigpoc-matrix-alias.conf';
 
-/** Cases 10 and 11: a namespace whose policy lets everything in; any other namespace falls back. */
+/** Cases 10 and 11: a namespace whose policy trusts the second key; any other namespace falls back. */
 export const OPEN_NAMESPACE = 'sigpoc-open';
 export const CLOSED_NAMESPACE = 'sigpoc-closed';
-export const OPEN_NAMESPACE_POLICY = { default: [{ type: 'insecureAcceptAnything' }] };
+export const SECOND_KEY_PATH = '/etc/containers/keys/crio-sigpoc-matrix-second.pub';
+export const OPEN_NAMESPACE_POLICY = {
+  default: [{ type: 'reject' }],
+  transports: { docker: { [registryAddress]: [{ type: 'sigstoreSigned', keyPath: SECOND_KEY_PATH, signedIdentity: { type: 'matchRepository' } }] } },
+};
 
 /** Case 12: the original proof's registries.d, scoped to one repository so the others keep theirs. */
 export const ORIGINAL_STYLE_SCOPE = matrixRepo('original-registries-d');

@@ -15,6 +15,7 @@ import type { PullOutcome } from '../pull-verdict.js';
 import { classifyPull, policyPathsFromLog, SIGNATURE_REASON } from '../pull-verdict.js';
 import type { MatrixCase } from './cases.js';
 import { BUNDLE_FIX, cosignV2Binary } from './cases.js';
+import type { NodeAddition } from './node.js';
 import { CLOSED_NAMESPACE, OPEN_NAMESPACE } from './lab-config.js';
 
 export function judge(c: MatrixCase, o: PullOutcome): boolean {
@@ -99,8 +100,9 @@ async function preloaded(ctx: Context, c: MatrixCase): Promise<PullOutcome> {
   return { actual: 'rejected', reason: `pull: ${again.reason} | create: ${created.reason}` };
 }
 
-async function runCase(ctx: Context, c: MatrixCase): Promise<Verdict> {
+async function runCase(ctx: Context, matrixCase: MatrixCase): Promise<Verdict> {
   const t0 = performance.now();
+  const c = matrixCase.imageOf ? { ...matrixCase, image: await matrixCase.imageOf(ctx) } : matrixCase;
   const missing = await missingFor(ctx, c);
   const outcome: PullOutcome | { actual: 'not-run'; reason: string } = missing
     ? { actual: 'not-run', reason: `not run: ${missing}` }
@@ -141,6 +143,9 @@ export async function runMatrix(ctx: Context, cases: MatrixCase[]): Promise<Verd
   }
   return verdicts;
 }
+
+/** What the selected cases need on the node while they run, each once. */
+export const additionsOf = (cases: MatrixCase[]): NodeAddition[] => [...new Set(cases.flatMap((c) => c.adds ?? []))];
 
 /** The preparation steps of the selected cases, each once, in matrix order. */
 export function preparationSteps(cases: MatrixCase[]) {
