@@ -14,7 +14,8 @@ import { statePaths } from '../core/state.js';
 
 export interface DesiredFile {
   path: string;
-  content: string | Buffer;
+  /** undefined: an earlier step of this run makes it (the key pair), which a dry run does not run. */
+  content?: string | Buffer;
   mode: number;
   what: string;
 }
@@ -33,7 +34,8 @@ export async function renderedPolicyText(ctx: Context): Promise<string> {
 export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: string; text: string }): Promise<DesiredFile[]> {
   const crio = await readCrioConfig(ctx.opts.root);
   const pub = await fs.readFile(statePaths(ctx.stateDir).publicKey).catch(() => undefined);
-  if (!pub) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
+  // A plan on a fresh machine shows the key's write with a placeholder: gen-keys would make it first.
+  if (!pub && !ctx.opts.dryRun) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
   const policy = userPolicy?.text ?? (await renderedPolicyText(ctx));
   const files: DesiredFile[] = [
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
@@ -61,13 +63,16 @@ export function policyStep(userPolicy?: { file: string; text: string }): Step {
       const files = await desiredPolicyFiles(ctx, userPolicy);
       if (userPolicy) await refuseErrors(ctx, files, userPolicy);
       const differ: string[] = [];
-      for (const f of files) if (!(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
+      for (const f of files) if (f.content === undefined || !(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
       return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(files[1].path);
     },
     async apply(ctx) {
       const files = await desiredPolicyFiles(ctx, userPolicy);
       await refuseErrors(ctx, files, userPolicy);
-      for (const f of files) await ctx.files.install(f.path, f.content, f.mode);
+      for (const f of files) {
+        if (f.content === undefined) ctx.recorder.pendingWrite(ctx.sys(f.path), f.mode, `${statePaths(ctx.stateDir).publicKey}, made by the key pair step`);
+        else await ctx.files.install(f.path, f.content, f.mode);
+      }
     },
   };
 }

@@ -94,3 +94,19 @@ test('--json reports the steps and never contains the passphrase', async () => {
   assert.ok(doc.steps.some((s: { id: string }) => s.id === 'policy'));
   assert.ok(!r.stdout.includes('hunter2-secret') && !r.stderr.includes('hunter2-secret'));
 });
+
+test('a dry run on a fresh machine (no keys yet) shows the whole plan, the key as a placeholder, and exits 0', async () => {
+  const root = await tempTree({ 'etc/crio/crio.conf.d/10-crio.conf': PACKAGES_DROPIN });
+  const env = { CRIO_SIGPOC_STATE_DIR: path.join(root, 'var/lib/crio-sigpoc') };
+  const before = await snapshot(root);
+  const r = await cli(['install-policy', '--dry-run', '--root', root], env);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /cosign generate-key-pair/);
+  assert.match(r.stdout, /write \S+\/etc\/containers\/keys\/crio-sigpoc-cosign\.pub \(mode 0644, from \S+\/keys\/cosign\.pub, made by the key pair step\)/);
+  assert.match(r.stdout, /write \S+\/etc\/crio\/policy\.json /);
+  const t = await cli(['test', '--dry-run', '--root', root], env);
+  assert.equal(t.exitCode, 0, t.stderr);
+  assert.match(t.stdout, /crio-sigpoc-cosign\.pub \(mode 0644, from \S+, made by the key pair step\)/);
+  assert.match(t.stdout, /while the cases run, the matrix adds to the node/);
+  assert.deepEqual(await snapshot(root), before);
+});
