@@ -104,9 +104,5 @@ test('a dry run on a fresh machine (no keys yet) shows the whole plan, the key a
   assert.match(r.stdout, /cosign generate-key-pair/);
   assert.match(r.stdout, /write \S+\/etc\/containers\/keys\/crio-sigpoc-cosign\.pub \(mode 0644, from \S+\/keys\/cosign\.pub, made by the key pair step\)/);
   assert.match(r.stdout, /write \S+\/etc\/crio\/policy\.json /);
-  const t = await cli(['test', '--dry-run', '--root', root], env);
-  assert.equal(t.exitCode, 0, t.stderr);
-  assert.match(t.stdout, /crio-sigpoc-cosign\.pub \(mode 0644, from \S+, made by the key pair step\)/);
-  assert.match(t.stdout, /while the cases run, the matrix adds to the node/);
   assert.deepEqual(await snapshot(root), before);
 });
