@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Wiring only: each subcommand loads its module on demand so that --help stays fast.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './core/context.js';
 
 type Loader = () => Promise<{ default: (opts: GlobalOptions & Record<string, unknown>) => Promise<number> }>;
@@ -14,6 +14,8 @@ const program = new Command('crio-sigpoc')
   .option('--root <dir>', 'prefix for every system path (tests, inspection)', '/')
   .option('-y, --yes', 'answer yes to confirmations', false)
   .showHelpAfterError('(run crio-sigpoc --help for usage)')
+  // Usage errors exit 2 (1 means a verdict was wrong); commander's own messages are kept.
+  .exitOverride()
   .addHelpText(
     'after',
     `
@@ -22,7 +24,8 @@ Typical use:
   crio-sigpoc test && crio-sigpoc clean   registry, keys, signed images, policy, verdicts
   crio-sigpoc status                      what is installed, running and configured
 
-Exit codes: 0 ok, 1 a verdict was wrong, 2 bad usage or input, 3 environment not ready.`,
+Exit codes: 0 ok, 1 a verdict was wrong, 2 bad usage or input, 3 environment not ready,
+70 an internal error (a bug in crio-sigpoc).`,
   );
 
 function sub(name: string, summary: string, example: string, load: Loader): Command {
@@ -91,4 +94,19 @@ policy
     process.exitCode = await explain(image, cmd.optsWithGlobals() as GlobalOptions);
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end with exit code 0; every other parse error is bad usage.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    // Commands report their own errors; what reaches here escaped them: told as runCommand tells it.
+    const { classify, stackOf } = await import('./core/errors.js');
+    const err = classify(e);
+    process.stderr.write(`crio-sigpoc: ${err.message}\n${err.next ? `next: ${err.next}\n` : ''}`);
+    const stack = stackOf(err);
+    if (stack && program.opts().verbose) process.stderr.write(stack + '\n');
+    process.exitCode = err.exitCode;
+  }
+}

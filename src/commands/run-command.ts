@@ -1,9 +1,8 @@
 // The frame every subcommand runs in: context, lock, errors with a next step, exit code, --json.
 import type { Context, GlobalOptions } from '../core/context.js';
 import { createContext } from '../core/context.js';
-import { EXIT, SigpocError } from '../core/errors.js';
+import { classify, stackOf } from '../core/errors.js';
 import { acquireRunLock } from '../core/lock.js';
-import { CommandFailed } from '../core/command.js';
 import { StepFailed } from '../core/run-steps.js';
 
 /** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
@@ -29,16 +28,16 @@ export async function runCommand(
     if (opts.json) process.stdout.write(JSON.stringify({ command: name, ok: outcome.exitCode === 0, exitCode: outcome.exitCode, ...(outcome.json as object) }, null, 2) + '\n');
     return outcome.exitCode;
   } catch (e) {
-    const code = e instanceof SigpocError ? e.exitCode : EXIT.environment;
-    const message = e instanceof Error ? e.message : String(e);
-    const next = e instanceof SigpocError ? e.next : e instanceof CommandFailed ? 'run it again with --verbose to see every command and its output' : undefined;
+    const err = classify(e);
+    const { exitCode: code, message, next } = err;
+    const stack = stackOf(e instanceof StepFailed ? e.why : err);
     if (opts.json) {
       const steps = e instanceof StepFailed ? e.reports : undefined;
       process.stdout.write(JSON.stringify({ command: name, ok: false, exitCode: code, error: { message, next }, steps }, null, 2) + '\n');
     } else {
       process.stderr.write(`\ncrio-sigpoc ${name}: ${message}\n`);
       if (next) process.stderr.write(`next: ${next}\n`);
-      if (!(e instanceof SigpocError) && opts.verbose && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+      if (stack && opts.verbose) process.stderr.write(stack + '\n');
     }
     return code;
   } finally {

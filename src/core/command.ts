@@ -1,4 +1,5 @@
 // The one shape of a program run: an argv array, never a shell string.
+import { EnvironmentError } from './errors.js';
 export interface Command {
   file: string;
   args: string[];
@@ -46,13 +47,14 @@ function quoteForDisplay(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export class CommandFailed extends Error {
+/** A program the tool ran failed: the environment, told with the program's own last lines. */
+export class CommandFailed extends EnvironmentError {
   constructor(
     readonly cmd: Command,
     readonly result: RunResult,
   ) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
-    super(`${describe(cmd)} exited ${result.timedOut ? 'on timeout' : result.exitCode}${tail ? `:\n${tail}` : ''}`);
+    super(`${describe(cmd)} exited ${result.timedOut ? 'on timeout' : result.exitCode}${tail ? `:\n${tail}` : ''}`, 'run it again with --verbose to see every command and its output');
   }
 }
 

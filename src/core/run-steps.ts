@@ -1,5 +1,5 @@
 import type { Context } from './context.js';
-import { SigpocError, EXIT } from './errors.js';
+import { classify, SigpocError } from './errors.js';
 import type { Action } from './plan.js';
 import type { Status, Step } from './step.js';
 import { createProgress } from '../ui/progress.js';
@@ -20,9 +20,12 @@ export class StepFailed extends SigpocError {
     cause: unknown,
     readonly reports: StepReport[],
   ) {
-    const inner = cause instanceof Error ? cause.message : String(cause);
-    super(`${step.title} failed: ${inner}`, cause instanceof SigpocError ? cause.exitCode : EXIT.environment, cause instanceof SigpocError ? cause.next : undefined);
+    const why = classify(cause);
+    super(`${step.title} failed: ${why.message}`, why.exitCode, why.next);
+    this.why = why;
   }
+  /** The cause as the user is told of it (a bug keeps its stack). */
+  readonly why: SigpocError;
 }
 
 /** Check each step; apply what is not done; check again and fail loudly if it did not converge. */
