@@ -9,13 +9,31 @@
 import { UsageError } from '../core/errors.js';
 
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+/** reference.DomainRegexp: host[:port]. */
+export const DOMAIN_RE = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
 const NAME_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*';
+/** reference.NameRegexp: [host[:port]/]component[/component…]. */
+export const NAME_RE = `(?:${DOMAIN_RE}/)?${NAME_COMPONENT}(?:/${NAME_COMPONENT})*`;
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const REFERENCE = new RegExp(`^(${DOMAIN})/(${NAME_COMPONENT}(?:/${NAME_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
-const ANCHORED_DOMAIN = new RegExp(`^${DOMAIN}$`);
+const REFERENCE = new RegExp(`^(${NAME_RE})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const ANCHORED_NAME = new RegExp(`^(?:(${DOMAIN_RE})/)?(${NAME_COMPONENT}(?:/${NAME_COMPONENT})*)$`);
+const ANCHORED_DOMAIN = new RegExp(`^${DOMAIN_RE}$`);
 const NAME_TOTAL_LENGTH_MAX = 255;
+
+/** go-digest's algorithms that the library's builds have (crypto/sha256 and sha512 linked), with their hex length. */
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** go-digest Digest.Validate: undefined when valid, else its error text. */
+export function validateDigest(d: string): string | undefined {
+  const i = d.indexOf(':');
+  if (i <= 0 || i + 1 === d.length) return 'invalid checksum digest format';
+  const [algorithm, encoded] = [d.slice(0, i), d.slice(i + 1)];
+  const size = DIGEST_HEX_LENGTH[algorithm];
+  if (size === undefined) return /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format';
+  if (encoded.length !== size) return 'invalid checksum digest length';
+  return /^[a-f0-9]+$/.test(encoded) ? undefined : 'invalid checksum digest format';
+}
 
 /** A fully expanded docker reference: docker.io/library/alpine:latest, 127.0.0.1:5003/alpine@sha256:… */
 export interface DockerRef {
@@ -45,10 +63,36 @@ function splitDockerDomain(s: string): { domain: string; remainder: string } {
   return { domain, remainder };
 }
 
-function matchReference(s: string): DockerRef | undefined {
+/** reference.Parse: a reference as written (no normalisation), or the library's error text. */
+export function parseReference(s: string): { ref: DockerRef } | { error: string } {
   const m = REFERENCE.exec(s);
-  if (!m || m[1].length + 1 + m[2].length > NAME_TOTAL_LENGTH_MAX) return undefined;
-  return { name: `${m[1]}/${m[2]}`, domain: m[1], path: m[2], tag: m[3], digest: m[4] };
+  if (!m) {
+    if (s === '') return { error: 'repository name must have at least one component' };
+    if (REFERENCE.test(s.toLowerCase())) return { error: 'repository name must be lowercase' };
+    return { error: 'invalid reference format' };
+  }
+  if (m[1].length > NAME_TOTAL_LENGTH_MAX) return { error: `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters` };
+  const n = ANCHORED_NAME.exec(m[1])!;
+  if (m[3] !== undefined) {
+    const bad = validateDigest(m[3]);
+    if (bad) return { error: bad };
+  }
+  return { ref: { name: m[1], domain: n[1] ?? '', path: n[2], tag: m[2], digest: m[3] } };
+}
+
+/** reference.ParseNormalizedNamed: alpine → docker.io/library/alpine, or the library's error text. */
+export function parseNormalizedNamed(s: string): { ref: DockerRef } | { error: string } {
+  if (/^[a-f0-9]{64}$/.test(s)) return { error: `invalid repository name (${s}), cannot specify 64-byte hexadecimal strings` };
+  const { domain, remainder } = splitDockerDomain(s);
+  const colon = remainder.indexOf(':');
+  const remote = colon === -1 ? remainder : remainder.slice(0, colon);
+  if (remote.toLowerCase() !== remote) return { error: 'invalid reference format: repository name must be lowercase' };
+  return parseReference(`${domain}/${remainder}`);
+}
+
+function matchReference(s: string): DockerRef | undefined {
+  const r = parseReference(s);
+  return 'ref' in r ? r.ref : undefined;
 }
 
 export interface NormalisedImage extends DockerRef {
@@ -64,11 +108,15 @@ export interface NormalisedImage extends DockerRef {
  */
 export function normaliseImage(input: string): NormalisedImage {
   if (/^[a-f0-9]{64}$/.test(input)) throw new UsageError(`${input} is an image ID, not a name: the policy judges names`, 'pass the image as REGISTRY/REPOSITORY:TAG or @sha256:DIGEST');
-  const { domain, remainder } = splitDockerDomain(input);
-  const repo = remainder.replace(/[:@].*$/, '');
-  if (repo.toLowerCase() !== repo) throw new UsageError(`${input}: repository names must be lowercase`, 'write the repository in lowercase');
-  const ref = matchReference(`${domain}/${remainder}`);
-  if (!ref) throw new UsageError(`${input} is not a valid image reference`, 'pass the image as REGISTRY/REPOSITORY:TAG, e.g. 127.0.0.1:5003/alpine:3.20.3');
+  // shortnames.Resolve parses the name as written first, then normalises it.
+  const raw = parseReference(input);
+  const parsed = 'error' in raw ? raw : parseNormalizedNamed(input);
+  if ('error' in parsed) {
+    const lower = /lowercase/.test(parsed.error);
+    throw new UsageError(`${input} is not a valid image reference: the library refuses it (${parsed.error})`, lower ? 'write the repository in lowercase' : 'pass the image as REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:<64 hex>, e.g. 127.0.0.1:5003/alpine:3.20.3');
+  }
+  const ref = parsed.ref;
+  const { domain } = ref;
   const shortName = domain === 'docker.io' && !/^(docker\.io|index\.docker\.io)\//.test(input);
   if (ref.digest) return { ...ref, tag: undefined, droppedTag: ref.tag, shortName };
   return { ...ref, tag: ref.tag ?? 'latest', shortName };
