@@ -7,8 +7,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ResultPromise } from 'execa';
 import { execa } from 'execa';
-import { defaultCacheDir } from '../../src/context.js';
-import { VERSIONS } from '../../src/settings.js';
+import { defaultCacheDir } from '../../src/core/context.js';
+import { VERSIONS } from '../../src/core/settings.js';
 import { repo } from './cli.js';
 
 export const ORACLE_DIR = path.join(repo, 'test/oracle');
