@@ -1,7 +1,7 @@
 import type { GlobalOptions } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { cleanImagesStep, cleanPodsStep } from '../verify/clean.js';
-import { removeStateStep, restoreFilesStep, stopRegistryStep, stopSupervisedStep } from '../setup/clean-all.js';
+import { disableToolUnitsStep, inStateDir, removeStateStep, restoreFilesStep, stopRegistryStep, stopSupervisedStep, sudoUserStateDir } from '../setup/clean-all.js';
 import { crioService, serviceManager } from '../services/index.js';
 import type { Step } from '../core/step.js';
 import { stepsCommand } from './steps-command.js';
@@ -23,7 +23,10 @@ export default (opts: GlobalOptions) =>
       if (opts.root !== '/') return [restoreFilesStep(), removeStateStep({ keys: true })];
       const crioUp = await (await serviceManager(ctx)).state(ctx, crioService(ctx)).then((s) => s.ready, () => false);
       const steps: Step[] = [cleanPodsStep(), ...(crioUp ? [cleanImagesStep()] : [])];
-      return [...steps, stopRegistryStep(), stopSupervisedStep(), restoreFilesStep(), removeStateStep({ keys: true })];
+      // What the user's own runs changed came after setup: put it back first.
+      const user = await sudoUserStateDir(ctx);
+      const users = user ? [inStateDir(restoreFilesStep(), user), inStateDir(removeStateStep({ keys: true }), user)] : [];
+      return [...steps, stopRegistryStep(), stopSupervisedStep(), disableToolUnitsStep(), ...users, restoreFilesStep(), removeStateStep({ keys: true })];
     },
     () => confirmKeys(opts),
   )(opts);

@@ -1,6 +1,7 @@
 // The local registry on 127.0.0.1:5003 only, and the registries.conf.d entry that tells the
 // containers library it speaks plain HTTP.
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import { stringify } from 'yaml';
 import type { Context } from '../core/context.js';
 import { EnvironmentError } from '../core/errors.js';
@@ -9,6 +10,9 @@ import { which } from '../core/which.js';
 import type { Step } from '../core/step.js';
 import { done, drift, todo } from '../core/step.js';
 import { renderInsecureRegistry } from './registries-conf.js';
+import { renderRegistryUnit } from '../services/systemd-units.js';
+import { isRoot } from '../core/execa-runner.js';
+import { unitFileStep } from '../services/unit-file.js';
 import { registryService, serviceManager } from '../services/index.js';
 import { reloadCrioIfRunning } from '../services/steps.js';
 import { registryAnswers } from '../services/specs.js';
@@ -108,10 +112,16 @@ export function insecureRegistryStep(): Step {
   };
 }
 
+/** Under systemd the binary backend runs as crio-sigpoc-registry.service, which the tool writes. */
+export function registryUnitStep(): Step {
+  return unitFileStep('registry-unit', (ctx) => renderRegistryUnit(registryService(ctx).argv, isRoot() ? undefined : os.userInfo().username));
+}
+
 export async function registrySteps(ctx: Context, wanted: 'auto' | RegistryBackend = 'auto'): Promise<Step[]> {
   const backend = (): Promise<RegistryBackend> => chooseBackend(ctx, wanted);
   const steps: Step[] = [];
   if ((await backend()) === 'binary') steps.push(registryConfigStep());
+  if ((await backend()) === 'binary' && (await serviceManager(ctx)).mode === 'systemd') steps.push(registryUnitStep());
   steps.push(registryServiceStep(backend), insecureRegistryStep());
   return steps;
 }

@@ -19,6 +19,10 @@ import { otherKeyDir } from '../registry/signing.js';
 import { REGISTRY_CONTAINER } from '../registry/registry.js';
 import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './lab-runtime.js';
 import { pathExists } from '../core/fs-exists.js';
+import { isRoot } from '../core/execa-runner.js';
+import { SystemFiles } from '../core/system-files.js';
+import { TOOL_UNITS, UNIT_DIR } from '../services/systemd-units.js';
+import { isToolUnit } from '../services/unit-file.js';
 
 
 async function registryContainerExists(ctx: Context): Promise<boolean> {
@@ -105,6 +109,33 @@ async function removeLogLinks(ctx: Context): Promise<void> {
   if (!ctx.opts.dryRun) await fs.rmdir(dir);
 }
 
+/** The units the tool wrote, enabled or running: stopped and disabled before their files go. */
+async function liveToolUnits(ctx: Context): Promise<string[]> {
+  if ((await serviceManager(ctx)).mode !== 'systemd' || ctx.opts.root !== '/') return [];
+  const live: string[] = [];
+  for (const unit of TOOL_UNITS) {
+    if (!(await isToolUnit(ctx, `${UNIT_DIR}/${unit}`))) continue;
+    const asked = (verb: string) => ctx.probe.run({ file: 'systemctl', args: [verb, '--quiet', unit], readOnly: true });
+    if (ok(await asked('is-enabled')) || ok(await asked('is-active'))) live.push(unit);
+  }
+  return live;
+}
+
+export function disableToolUnitsStep(): Step {
+  return {
+    id: 'disable-units',
+    title: 'systemd units the tool wrote stopped and disabled',
+    async check(ctx) {
+      const live = await liveToolUnits(ctx);
+      return live.length ? todo(`enabled or running: ${live.join(', ')}`) : done();
+    },
+    async apply(ctx) {
+      const live = await liveToolUnits(ctx);
+      if (live.length) await must(ctx.runner, { file: 'systemctl', args: ['disable', '--now', ...live], privileged: true, timeoutMs: 120_000 });
+    },
+  };
+}
+
 export function restoreFilesStep(): Step {
   return {
     id: 'restore-files',
@@ -118,11 +149,37 @@ export function restoreFilesStep(): Step {
       for (const r of results) ctx.log.debug(`  ${r.action}: ${r.path}`);
       const missing = results.filter((r) => r.action === 'missing-backup');
       if (missing.length) throw new Error(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`);
-      // A systemd-managed CRI-O keeps the removed drop-in's settings until it restarts.
       const mgr = await serviceManager(ctx);
+      const units = results.some((r) => r.action !== 'already-original' && r.path.startsWith(ctx.sys(`${UNIT_DIR}/`)));
+      if (mgr.mode === 'systemd' && ctx.opts.root === '/' && units) await must(ctx.runner, { file: 'systemctl', args: ['daemon-reload'], privileged: true });
+      // A systemd-managed CRI-O keeps the removed drop-in's settings until it restarts.
       if (mgr.mode === 'systemd' && ctx.opts.root === '/' && (await mgr.state(ctx, crioService(ctx))).running) await mgr.restart(ctx, crioService(ctx));
     },
   };
+}
+
+/**
+ * `sudo crio-sigpoc clean-all` after the README's flow: setup ran as root, but `test` ran as the
+ * user who typed sudo, and recorded the system files it wrote in that user's state directory.
+ * That state directory (its default place), when it exists.
+ */
+export async function sudoUserStateDir(ctx: Context, env = process.env): Promise<string | undefined> {
+  const user = env.SUDO_USER;
+  if (!isRoot() || !user || user === 'root' || ctx.opts.root !== '/' || env.CRIO_SIGPOC_STATE_DIR) return undefined;
+  const home = ((await ctx.files.read('/etc/passwd')) ?? '').split('\n').map((l) => l.split(':')).find((f) => f[0] === user)?.[5];
+  if (!home) return undefined;
+  const dir = path.join(home, '.local/state/crio-sigpoc');
+  return dir !== ctx.stateDir && (await pathExists(dir)) ? dir : undefined;
+}
+
+/** The same step on another state directory (its ledger, its records, its keys). */
+export function inStateDir(step: Step, stateDir: string): Step {
+  const other = (ctx: Context): Context => ({
+    ...ctx,
+    stateDir,
+    files: new SystemFiles({ root: ctx.opts.root, stateDir, runner: ctx.runner, recorder: ctx.recorder, dryRun: ctx.opts.dryRun, direct: true }),
+  });
+  return { id: `${step.id}@${stateDir}`, title: `${step.title} (${stateDir})`, check: (ctx) => step.check(other(ctx)), apply: (ctx) => step.apply(other(ctx)) };
 }
 
 export function removeStateStep(opts: { keys: boolean }): Step {

@@ -3,7 +3,9 @@
 // a single-node cluster on that CRI-O: kubeadm on a VM, built from source and supervised in the lab.
 import type { Step } from '../core/step.js';
 import type { Host } from '../core/host.js';
-import { VERSIONS } from '../core/settings.js';
+import { renderCrioUnit } from '../services/systemd-units.js';
+import { SYSTEM_PATHS, VERSIONS } from '../core/settings.js';
+import { unitFileStep } from '../services/unit-file.js';
 import { aptPackagesStep } from './apt.js';
 import { aptRepoStep, CRIO_REPO, KUBERNETES_REPO } from './apt-repos.js';
 import { installBinariesStep, installKubernetesBinariesStep } from './binaries.js';
@@ -46,7 +48,7 @@ function packagesPath(host: Host): Step[] {
   ];
 }
 
-function sourcePath(restart: RestartFlag): Step[] {
+function sourcePath(host: Host, restart: RestartFlag): Step[] {
   return [
     aptPackagesStep('apt-packages', `Debian packages: ${LAB_PACKAGES.map((p) => p.name).join(', ')}`, LAB_PACKAGES),
     goInstallStep('build-crictl', CRICTL),
@@ -56,6 +58,8 @@ function sourcePath(restart: RestartFlag): Step[] {
     pinnsBuildStep(),
     installBinariesStep(() => (restart.pending = true)),
     cniStep(),
+    // No package brings a crio.service for this build: the tool writes the one it enables.
+    ...(host.systemd ? [unitFileStep('crio-unit', () => renderCrioUnit(`${SYSTEM_PATHS.binDir}/crio`))] : []),
   ];
 }
 
@@ -73,7 +77,7 @@ export function setupSteps(host: Host, from: SetupSource, opts: { kubernetes?: b
   const restart: RestartFlag = { pending: false };
   const k8s = opts.kubernetes ? kubernetesSteps(from) : { before: [], after: [] };
   return [
-    ...(from === 'packages' ? packagesPath(host) : sourcePath(restart)),
+    ...(from === 'packages' ? packagesPath(host) : sourcePath(host, restart)),
     ...k8s.before,
     crioDropinStep(host, from, () => (restart.pending = true)),
     crioServiceStep(host, restart),

@@ -10,6 +10,7 @@ import type { Command } from '../../src/core/command.js';
 import { LAB_BINARIES } from '../../src/setup/binaries.js';
 import { cachedBinary, COSIGN_V2, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from '../../src/setup/go-build.js';
 import { LAB_PACKAGES } from '../../src/setup/index.js';
+import { renderCrioUnit } from '../../src/services/systemd-units.js';
 import { dpkgInstalled, FakeRunner, planOf, rootFrom, tempDir, testContext } from './setup-fakes.js';
 
 const noTty = { tty: false, confirm: async () => false };
@@ -193,5 +194,53 @@ describe('builds land in the cache only when complete', () => {
     assert.equal(fake.calls.filter((c) => c.args[0] === 'mod').length, 1, 'the module is downloaded once per run');
     assert.equal(await fs.readFile(path.join(cache, 'go/pinns@v1.36.3/pinns'), 'utf8'), 'elf');
     assert.equal(await fs.readFile(path.join(cache, 'go/crio@v1.36.3/crio'), 'utf8'), 'elf');
+  });
+});
+
+describe('setup --from source on a systemd host (a VM without the package repositories)', () => {
+  test('dry-run plan: the tool writes crio.service before it enables it, and the unit runs the installed build', async () => {
+    const root = await rootFrom('debian-12');
+    const cache = await tempDir('cache');
+    await fillCache(cache);
+    const ctx = testContext(root, labMachine(), { dryRun: true, cacheDir: cache });
+    await setup(ctx, { ...ctx.opts, from: 'source' }, noTty);
+    const plan = planOf(ctx.recorder.actions, { [root]: 'ROOT' });
+    const written = plan.indexOf('crio-unit: write ROOT/etc/systemd/system/crio.service');
+    const enabled = plan.indexOf('crio-service: [root] systemctl enable --now crio.service');
+    assert.ok(written >= 0 && enabled > written, plan.join('\n'));
+    assert.ok(plan.includes('crio-dropin: write ROOT/etc/crio/crio.conf.d/99-crio-sigpoc.conf'));
+    const unit = renderCrioUnit('/usr/local/bin/crio');
+    assert.equal(unit.path, '/etc/systemd/system/crio.service');
+    assert.match(unit.content, /^Type=notify$/m);
+    assert.match(unit.content, /^ExecStart=\/usr\/local\/bin\/crio$/m);
+    assert.match(unit.content, /^ExecReload=\/bin\/kill -s HUP \$MAINPID$/m);
+    assert.match(unit.content, /^WantedBy=multi-user\.target$/m);
+  });
+
+  test('a real run under a systemd root: the unit lands in the ledger (clean-all removes it) and the drop-in says cgroup_manager systemd', async () => {
+    const root = await rootFrom('debian-12');
+    const cache = await tempDir('cache');
+    await fillCache(cache);
+    // systemd starts CRI-O here: crictl answers once crio.service is enabled and started.
+    let crioUp = false;
+    const fake = new FakeRunner((cmd) => {
+      if (cmd.file === 'dpkg-query') return allLabPackages;
+      if (cmd.file === 'docker') return { exitCode: 0, stdout: '26.1.5' };
+      if (cmd.file === 'crictl') return { exitCode: crioUp ? 0 : 1 };
+      if (cmd.file === 'systemctl') {
+        if (cmd.args.join(' ') === 'enable --now crio.service') crioUp = true;
+        return { exitCode: cmd.args[0] === 'is-active' && !crioUp && cmd.args.includes('crio.service') ? 3 : 0 };
+      }
+      return undefined;
+    });
+    const ctx = testContext(root, fake, { dryRun: false, yes: true, cacheDir: cache });
+    await setup(ctx, { ...ctx.opts, from: 'source' }, noTty);
+    const systemctl = fake.calls.filter((c) => c.file === 'systemctl' && !c.readOnly).map((c) => c.args.join(' '));
+    // Under --root the live systemd is left alone: no daemon-reload for a unit written into another tree.
+    assert.deepEqual(systemctl, ['enable --now crio.service']);
+    assert.equal(await fs.readFile(path.join(root, 'etc/systemd/system/crio.service'), 'utf8'), renderCrioUnit('/usr/local/bin/crio').content);
+    const ledger = JSON.parse(await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/ledger.json'), 'utf8'));
+    assert.ok(path.join(root, 'etc/systemd/system/crio.service') in ledger);
+    assert.match(await fs.readFile(path.join(root, 'etc/crio/crio.conf.d/99-crio-sigpoc.conf'), 'utf8'), /cgroup_manager = "systemd"/);
   });
 });
