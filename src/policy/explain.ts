@@ -5,15 +5,17 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../core/context.js';
 import { readCrioConfig } from '../crio/config.js';
-import { EnvironmentError } from '../core/errors.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { PolicyDocument, PolicyRequirement } from './file.js';
-import { policySchema } from './file.js';
 import { jsonPath } from './finding.js';
-import { parseJsonSource } from './json-source.js';
+import { byteLineColumn } from './go-json.js';
+import type { Canonical } from './library-policy.js';
+import { decodePolicy } from './library-policy.js';
 import type { RegistriesD } from './registries-d.js';
-import { attachmentsFor, DEFAULT_LOOKASIDE, lookasideFor, readRegistriesD } from './registries-d.js';
+import { attachmentsFor, DEFAULT_LOOKASIDE, lookasideFor, lookasideLocation, readRegistriesD } from './registries-d.js';
 import type { NormalisedImage } from './scope.js';
 import { decidingScope, lookupChain, normaliseImage, refIdentity } from './scope.js';
+import { readPolicyBytes } from './read-policy.js';
 
 type Identity = NonNullable<Extract<PolicyRequirement, { type: 'sigstoreSigned' }>['signedIdentity']>;
 
@@ -25,10 +27,12 @@ export interface Explanation {
   /** Every key tried, in the library's order, ending with "" and default. */
   lookup: string[];
   decidedBy: { jsonPath: string; scope?: string };
-  requirements: { type: string; text: string }[];
+  /** Each requirement in words, and as the library holds it (its own JSON form). */
+  requirements: { type: string; text: string; library: Canonical }[];
   signature: {
     sigstoreAttachment: { enabled: boolean; location?: string; configuredBy?: string };
-    lookaside: { location: string; configuredBy?: string };
+    /** base: the library's lookaside URL for the repository (lookasideStorageBaseURL); location: the first signature's. */
+    lookaside: { base: string; location: string; configuredBy?: string };
     text: string;
   };
   outcome: string;
@@ -39,14 +43,19 @@ export async function explainImage(ctx: Context, image: string, opts: { policy?:
   const ref = normaliseImage(image);
   const crio = await readCrioConfig(ctx.opts.root);
   const file = opts.policy ? path.resolve(opts.policy) : crio.effectivePolicyPath;
-  const text = await fs.readFile(opts.policy ? file : ctx.sys(file), 'utf8').catch((e: Error) => {
+  const bytes = await readPolicyBytes(opts.policy ? file : ctx.sys(file)).catch((e: Error) => {
     throw new EnvironmentError(`cannot read the policy ${file}: ${e.message}; CRI-O refuses every pull`, 'crio-sigpoc install-policy');
   });
-  const src = parseJsonSource(text, file);
-  const parsed = 'value' in src ? policySchema.safeParse(src.value) : undefined;
-  if (!parsed?.success) throw new EnvironmentError(`${file} is not a policy the library can load, so CRI-O refuses every pull`, `crio-sigpoc policy lint ${opts.policy ?? ''}`.trim());
+  const decided = decodePolicy(bytes);
+  const lint = `crio-sigpoc policy lint ${opts.policy ?? ''}`.trim();
+  if (!decided.ok) {
+    const { line, column } = byteLineColumn(bytes, decided.refusal.offset);
+    throw new UsageError(`the pull of ${image} would fail: the library refuses the policy ${file}:${line}:${column} at ${jsonPath(decided.refusal.segs)} (${decided.refusal.message}), so CRI-O fails every pull`, lint);
+  }
   const rd = await readRegistriesD(ctx, { dir: opts.registriesD ? path.resolve(opts.registriesD) : undefined });
-  const ex = explainWith(parsed.data, file, rd, image, ref);
+  if (rd.refusal) throw new UsageError(`the pull of ${image} would fail: the library refuses ${rd.dir} (${rd.refusal.message.replace(/\s+/g, ' ')}), so CRI-O fails every docker pull`, lint);
+  const policy = { default: decided.policy.default, transports: decided.policy.transports } as unknown as PolicyDocument;
+  const ex = explainWith(policy, file, rd, image, ref);
   ex.notes.push(...(await namespaceNotes(ctx, crio.signaturePolicyDir.value)));
   return ex;
 }
@@ -66,7 +75,7 @@ export function explainWith(policy: PolicyDocument, file: string, rd: Registries
     policy: file,
     lookup: [...chain, '""', 'default'],
     decidedBy: { jsonPath: jsonPath(segs), scope },
-    requirements: reqs.map((r) => ({ type: r.type, text: requirementText(r, ref) })),
+    requirements: reqs.map((r) => ({ type: r.type, text: requirementText(r, ref), library: r as unknown as Canonical })),
     signature: signatureLookup(reqs, ref, rd, chain),
     outcome: outcome(reqs, ref, rd, chain),
     notes,
@@ -82,6 +91,7 @@ function requirementText(r: PolicyRequirement, ref: NormalisedImage): string {
     case 'signedBaseLayer':
       return 'signedBaseLayer is not implemented by the library: always rejected';
     case 'signedBy':
+      if (r.keyType !== 'GPGKeys') return `keyType ${r.keyType} is accepted by the library's parser but not implemented when it verifies: always rejected (Unimplemented "keyType" value "${r.keyType}")`;
       return `a GPG simple-signing signature by a key in ${r.keyPath ?? r.keyPaths?.join(' or ') ?? 'the inline keyData'}; ${identityText(r.signedIdentity, ref)}`;
     case 'sigstoreSigned': {
       const key = r.keyPath
@@ -123,12 +133,15 @@ function identityText(id: Identity | undefined, ref: NormalisedImage): string {
 }
 
 function signatureLookup(reqs: PolicyRequirement[], ref: NormalisedImage, rd: RegistriesD, chain: string[]): Explanation['signature'] {
-  const hex = ref.digest?.replace(/^sha256:/, '') ?? '<digest>';
+  const hex = ref.digest?.replace(/^[^:]*:/, '') ?? '<digest>';
   const attach = attachmentsFor(rd, chain);
   const look = lookasideFor(rd, chain);
   const by = (e?: { file: string; key: string }): string | undefined => (e ? `${e.file} (${e.key})` : undefined);
-  const sigstoreAttachment = { enabled: attach.enabled, location: attach.enabled ? `${ref.name}:sha256-${hex}.sig` : undefined, configuredBy: by(attach.entry) };
-  const lookaside = { location: `${look.url.replace(/\/+$/, '')}/${ref.path}@sha256=${hex}/signature-1`, configuredBy: by(look.entry) };
+  const sigstoreAttachment = { enabled: attach.enabled, location: attach.enabled ? `${ref.name}:${ref.digest?.replace(/:.*$/, '') ?? 'sha256'}-${hex}.sig` : undefined, configuredBy: by(attach.entry) };
+  const located = lookasideLocation(look.url, ref.path);
+  if ('error' in located) throw new UsageError(`the pull of ${refIdentity(ref)} would fail: ${located.error} (from ${by(look.entry)})`, `correct the URL in ${look.entry?.file ?? rd.dir}`);
+  const algorithm = ref.digest?.replace(/:.*$/, '') ?? 'sha256';
+  const lookaside = { base: located.base, location: `${located.base}@${algorithm}=${hex}/signature-1`, configuredBy: by(look.entry) };
   const digestNote = ref.digest ? '' : ' (<digest>: the manifest CRI-O pulls for this node\'s platform, not the index of a multi-platform image)';
   let text: string;
   if (reqs.some((r) => r.type === 'sigstoreSigned')) {
@@ -146,7 +159,7 @@ function signatureLookup(reqs: PolicyRequirement[], ref: NormalisedImage, rd: Re
 }
 
 function outcome(reqs: PolicyRequirement[], ref: NormalisedImage, rd: RegistriesD, chain: string[]): string {
-  if (reqs.some((r) => r.type === 'reject' || r.type === 'signedBaseLayer')) return 'rejected';
+  if (reqs.some((r) => r.type === 'reject' || r.type === 'signedBaseLayer' || (r.type === 'signedBy' && r.keyType !== 'GPGKeys'))) return 'rejected';
   if (reqs.every((r) => r.type === 'insecureAcceptAnything')) return 'accepted without verification';
   const sigstore = reqs.filter((r): r is Extract<PolicyRequirement, { type: 'sigstoreSigned' }> => r.type === 'sigstoreSigned');
   if (sigstore.length && !attachmentsFor(rd, chain).enabled) {
