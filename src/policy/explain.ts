@@ -27,12 +27,12 @@ export interface Explanation {
   /** Every key tried, in the library's order, ending with "" and default. */
   lookup: string[];
   decidedBy: { jsonPath: string; scope?: string };
-  /** Each requirement in words, and as the library holds it (its own JSON form). */
-  requirements: { type: string; text: string; library: Canonical }[];
+  requirements: { type: string; text: string }[];
+  /** What the library holds: the requirements in its own JSON form, and its lookaside URL for the repository. */
+  library: { requirements: Canonical[]; lookaside: string };
   signature: {
     sigstoreAttachment: { enabled: boolean; location?: string; configuredBy?: string };
-    /** base: the library's lookaside URL for the repository (lookasideStorageBaseURL); location: the first signature's. */
-    lookaside: { base: string; location: string; configuredBy?: string };
+    lookaside: { location: string; configuredBy?: string };
     text: string;
   };
   outcome: string;
@@ -50,10 +50,10 @@ export async function explainImage(ctx: Context, image: string, opts: { policy?:
   const lint = `crio-sigpoc policy lint ${opts.policy ?? ''}`.trim();
   if (!decided.ok) {
     const { line, column } = byteLineColumn(bytes, decided.refusal.offset);
-    throw new UsageError(`the pull of ${image} would fail: the library refuses the policy ${file}:${line}:${column} at ${jsonPath(decided.refusal.segs)} (${decided.refusal.message}), so CRI-O fails every pull`, lint);
+    throw new EnvironmentError(`the pull of ${image} would fail: ${file} is not a policy the library can load: it refuses it at ${file}:${line}:${column}, ${jsonPath(decided.refusal.segs)} (${decided.refusal.message}), so CRI-O fails every pull`, lint);
   }
   const rd = await readRegistriesD(ctx, { dir: opts.registriesD ? path.resolve(opts.registriesD) : undefined });
-  if (rd.refusal) throw new UsageError(`the pull of ${image} would fail: the library refuses ${rd.dir} (${rd.refusal.message.replace(/\s+/g, ' ')}), so CRI-O fails every docker pull`, lint);
+  if (rd.refusal) throw new EnvironmentError(`the pull of ${image} would fail: the library refuses ${rd.dir} (${rd.refusal.message.replace(/\s+/g, ' ')}), so CRI-O fails every docker pull`, lint);
   const policy = { default: decided.policy.default, transports: decided.policy.transports } as unknown as PolicyDocument;
   const ex = explainWith(policy, file, rd, image, ref);
   ex.notes.push(...(await namespaceNotes(ctx, crio.signaturePolicyDir.value)));
@@ -75,7 +75,8 @@ export function explainWith(policy: PolicyDocument, file: string, rd: Registries
     policy: file,
     lookup: [...chain, '""', 'default'],
     decidedBy: { jsonPath: jsonPath(segs), scope },
-    requirements: reqs.map((r) => ({ type: r.type, text: requirementText(r, ref), library: r as unknown as Canonical })),
+    requirements: reqs.map((r) => ({ type: r.type, text: requirementText(r, ref) })),
+    library: { requirements: reqs as unknown as Canonical[], lookaside: lookasideLocationOf(rd, chain, ref) },
     signature: signatureLookup(reqs, ref, rd, chain),
     outcome: outcome(reqs, ref, rd, chain),
     notes,
@@ -141,7 +142,7 @@ function signatureLookup(reqs: PolicyRequirement[], ref: NormalisedImage, rd: Re
   const located = lookasideLocation(look.url, ref.path);
   if ('error' in located) throw new UsageError(`the pull of ${refIdentity(ref)} would fail: ${located.error} (from ${by(look.entry)})`, `correct the URL in ${look.entry?.file ?? rd.dir}`);
   const algorithm = ref.digest?.replace(/:.*$/, '') ?? 'sha256';
-  const lookaside = { base: located.base, location: `${located.base}@${algorithm}=${hex}/signature-1`, configuredBy: by(look.entry) };
+  const lookaside = { location: `${located.base}@${algorithm}=${hex}/signature-1`, configuredBy: by(look.entry) };
   const digestNote = ref.digest ? '' : ' (<digest>: the manifest CRI-O pulls for this node\'s platform, not the index of a multi-platform image)';
   let text: string;
   if (reqs.some((r) => r.type === 'sigstoreSigned')) {
@@ -174,4 +175,10 @@ function outcome(reqs: PolicyRequirement[], ref: NormalisedImage, rd: Registries
 async function namespaceNotes(ctx: Context, dir: string): Promise<string[]> {
   const names = (await fs.readdir(ctx.sys(dir)).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
   return names.length ? [`namespace policies exist in ${dir} (${names.join(', ')}): pods in those namespaces are judged by them, not by this policy`] : [];
+}
+
+/** The library's lookaside base URL for the repository (lookasideStorageBaseURL). */
+function lookasideLocationOf(rd: RegistriesD, chain: string[], ref: NormalisedImage): string {
+  const located = lookasideLocation(lookasideFor(rd, chain).url, ref.path);
+  return 'base' in located ? located.base : '';
 }

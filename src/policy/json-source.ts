@@ -1,66 +1,90 @@
-// A policy.json as text: parse errors and duplicate keys (both refused by the library's strict
-// decoder) as findings, and the line and column of any JSON path for the others.
-import type { Node, ParseError } from 'jsonc-parser';
-import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode } from 'jsonc-parser';
+// A policy.json as text, read with Go's JSON rules (go-json.ts): a syntax error as the library
+// words it, with file, line and column; duplicate keys (refused by the library's strict decoder)
+// as findings; and the line and column of any JSON path for the other findings. Nothing here
+// recurses on the document's depth.
 import type { Finding, PathSegment } from './finding.js';
-import { jsonPath, lineColumn } from './finding.js';
+import { jsonPath } from './finding.js';
+import type { GoJson } from './go-json.js';
+import { byteLineColumn, parseGoJson } from './go-json.js';
 
 export interface JsonSource {
   value: unknown;
+  tree: GoJson;
   /** Line and column of the key (or value) at path, or of its nearest existing ancestor. */
   position(segs: readonly PathSegment[]): { line?: number; column?: number };
+  /** Line and column of a byte offset. */
+  at(offset: number): { line: number; column: number };
   /** Duplicate keys: encoding/json would keep one, the library's decoder refuses the document. */
   duplicates: Finding[];
 }
 
-export function parseJsonSource(text: string, file: string): JsonSource | Finding {
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  if (errors.length || !root) {
-    const first = errors[0] ?? { offset: 0, error: 0 };
-    const { line, column } = lineColumn(text, first.offset);
-    const comments = first.error && printParseErrorCode(first.error) === 'InvalidCommentToken' ? '; JSON has no comments' : '';
+export function parseJsonSource(input: Buffer | string, file: string): JsonSource | Finding {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const parsed = parseGoJson(bytes);
+  const at = (offset: number): { line: number; column: number } => byteLineColumn(bytes, offset);
+  if ('error' in parsed) {
+    const { message, offset } = parsed.error;
+    const { line, column } = at(offset);
+    const comments = /^invalid character '\/'/.test(message) ? '; JSON has no comments' : '';
+    const depth = /exceeded max depth/.test(message) ? ' (more than 10000 levels of nesting)' : '';
     return {
       file,
       jsonPath: '$',
       severity: 'error',
       code: 'invalid-json',
-      message: `${file}:${line}:${column}: not valid JSON (${first.error ? printParseErrorCode(first.error) : 'empty'})${comments}; the library refuses the file, so every pull fails`,
+      message: `${file}:${line}:${column}: not valid JSON (${message})${depth}${comments}; the library refuses the file ("${message}"), so every pull fails`,
       fix: `fix ${file} at line ${line}, column ${column}${comments ? ' (remove the comments)' : ''}`,
       line,
       column,
     };
   }
+  const tree = parsed.value;
   const position = (segs: readonly PathSegment[]): { line?: number; column?: number } => {
-    for (let n = segs.length; n >= 0; n--) {
-      const node = findNodeAtLocation(root, segs.slice(0, n) as PathSegment[]);
-      if (node) return lineColumn(text, node.parent?.type === 'property' ? node.parent.offset : node.offset);
+    let node: GoJson = tree;
+    let offset = node.offset;
+    for (const seg of segs) {
+      if (node.kind === 'object') {
+        // The last of duplicate keys, as a reader of the file would look for it.
+        const e = [...node.entries].reverse().find((x) => x.key === seg);
+        if (!e) break;
+        [offset, node] = [e.keyOffset, e.value];
+      } else if (node.kind === 'array' && typeof seg === 'number' && node.items[seg]) {
+        node = node.items[seg];
+        offset = node.offset;
+      } else break;
     }
-    return {};
+    return at(offset);
   };
   const duplicates: Finding[] = [];
-  const walk = (node: Node): void => {
-    if (node.type === 'object') {
+  // Paths as parent links: a document 10000 levels deep costs linear memory.
+  type Trail = { seg: PathSegment; up?: Trail } | undefined;
+  const segsOf = (t: Trail): PathSegment[] => {
+    const out: PathSegment[] = [];
+    for (let x = t; x; x = x.up) out.push(x.seg);
+    return out.reverse();
+  };
+  const stack: { node: GoJson; trail: Trail }[] = [{ node: tree, trail: undefined }];
+  while (stack.length) {
+    const { node, trail } = stack.pop()!;
+    if (node.kind === 'object') {
       const seen = new Set<string>();
-      for (const prop of node.children ?? []) {
-        const [key, value] = prop.children ?? [];
-        if (!key || !value) continue;
-        if (seen.has(key.value)) {
+      for (const e of node.entries) {
+        if (seen.has(e.key)) {
           duplicates.push({
             file,
-            jsonPath: jsonPath(getNodePath(value)),
+            jsonPath: jsonPath([...segsOf(trail), e.key]),
             severity: 'error',
             code: 'duplicate-key',
-            message: `"${key.value}" appears twice in the same object; the library refuses the policy (Duplicate key), so every pull fails`,
+            message: `"${e.key}" appears twice in the same object; the library refuses the policy (Duplicate key "${e.key}"), so every pull fails`,
             fix: 'merge the two entries into one',
-            ...lineColumn(text, prop.offset),
+            ...at(e.keyOffset),
           });
         }
-        seen.add(key.value);
+        seen.add(e.key);
+        stack.push({ node: e.value, trail: { seg: e.key, up: trail } });
       }
-    }
-    for (const child of node.children ?? []) walk(child);
-  };
-  walk(root);
-  return { value: JSON.parse(text) as unknown, position, duplicates };
+    } else if (node.kind === 'array') node.items.forEach((item, k) => stack.push({ node: item, trail: { seg: k, up: trail } }));
+  }
+  duplicates.reverse();
+  return { value: JSON.parse(bytes.toString('utf8')) as unknown, tree, position, at, duplicates };
 }

@@ -14,6 +14,8 @@ import { registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 import type { Finding, PathSegment, Severity } from './finding.js';
 import { findingText, hasErrors, jsonPath } from './finding.js';
 import { parseJsonSource } from './json-source.js';
+import { decodePolicy } from './library-policy.js';
+import { notRegular, readPolicyBytes } from './read-policy.js';
 import { crioImageLibrary, SIGSTORE_FIELD_MIN_VERSION, versionAtLeast } from './library-version.js';
 import type { PendingFile, RegistriesD } from './registries-d.js';
 import { attachmentsFor, readRegistriesD } from './registries-d.js';
@@ -55,7 +57,7 @@ interface Site {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const typeOf = (r: unknown): unknown => (isObject(r) ? r.type : undefined);
 
-export async function lintPolicyText(text: string, file: string, ctx: Context, opts: LintOptions = {}): Promise<LintResult> {
+export async function lintPolicyText(text: string | Buffer, file: string, ctx: Context, opts: LintOptions = {}): Promise<LintResult> {
   const rd = await readRegistriesD(ctx, { dir: opts.registriesD, pending: opts.pending });
   const result: LintResult = { policy: file, registriesD: rd.dir, findings: [], notes: [...rd.notes] };
   const done = (): LintResult => {
@@ -63,27 +65,33 @@ export async function lintPolicyText(text: string, file: string, ctx: Context, o
     result.findings.sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity) || a.code.localeCompare(b.code));
     return result;
   };
-  const src = parseJsonSource(text, file);
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const src = parseJsonSource(bytes, file);
   if (!('value' in src)) {
     result.findings.push(src);
     return done();
   }
   const add: Add = (segs, severity, code, message, fix) => result.findings.push({ file, jsonPath: jsonPath(segs), severity, code, message, fix, ...src.position(segs) });
-  result.findings.push(...src.duplicates);
+  const decided = decodePolicy(bytes);
   const doc = src.value;
-  if (!isObject(doc)) {
-    add([], 'error', 'invalid-policy', 'the policy must be a JSON object with "default" and "transports"', 'start from the policy crio-sigpoc renders (config/policy.json)');
-    return done();
+  if (!decided.ok) {
+    // The library stops at its first reason; the friendlier findings below name every mistake.
+    result.findings.push(...src.duplicates);
+    if (!isObject(doc)) add([], 'error', 'invalid-policy', 'the policy must be a JSON object with "default" and "transports"', 'start from the policy crio-sigpoc renders (config/policy.json)');
+    else schemaFindings(policySchema.safeParse(doc).error?.issues ?? [], [], doc, add);
+    quoteRefusal(result.findings, file, decided.refusal, src.at(decided.refusal.offset), add);
   }
-  schemaFindings(policySchema.safeParse(doc).error?.issues ?? [], [], doc, add);
+  if (!isObject(doc)) return done();
   const sites = requirementSites(doc);
+  const accepted = decided.ok ? decided.policy : undefined;
   for (const site of sites) {
-    if (site.transport === undefined || site.transport === 'docker') scopeFindings(site, rd, add);
+    if (site.transport === undefined || site.transport === 'docker') scopeFindings(site, rd, add, accepted !== undefined);
+    const canonical = accepted && !site.misplaced ? (site.transport === undefined ? accepted.default : accepted.transports[site.transport]?.[site.scope!]) : undefined;
     for (const [i, raw] of site.raw.entries()) {
-      const req = requirementSchema.safeParse(raw);
-      if (req.success) await requirementFindings(req.data, [...site.segs, i], site, ctx, opts.pending ?? [], add, result.notes);
+      const req = canonical ? { success: true as const, data: canonical[i] as unknown as PolicyRequirement } : requirementSchema.safeParse(raw);
+      if (req.success) await requirementFindings(req.data, raw, [...site.segs, i], site, ctx, opts.pending ?? [], add, result.notes);
       // The policy schema stops at a misplaced table's name; its requirements are checked here.
-      else if (site.misplaced) schemaFindings(req.error.issues, [...site.segs, i], doc, add);
+      else if (site.misplaced && !decided.ok) schemaFindings(req.error.issues, [...site.segs, i], doc, add);
     }
   }
   await libraryFindings(sites, ctx, add, result.notes);
@@ -94,6 +102,23 @@ export async function lintPolicyText(text: string, file: string, ctx: Context, o
     await pauseFindings(doc, ctx, add, result.notes);
   }
   return done();
+}
+
+/** The library's own reason, quoted in the finding that stands for it (same place), or in one of its own. */
+function quoteRefusal(findings: Finding[], file: string, refusal: { message: string; segs: PathSegment[] }, at: { line: number; column: number }, add: Add): void {
+  const where = jsonPath(refusal.segs);
+  const quote = `the library refuses the whole policy at ${file}:${at.line}:${at.column} ("${refusal.message}")`;
+  const same = findings.find((f) => f.file === file && f.severity === 'error' && f.jsonPath === where) ?? findings.find((f) => f.file === file && f.severity === 'error' && (where.startsWith(f.jsonPath) || f.jsonPath.startsWith(where)) && f.jsonPath !== '$');
+  if (same) {
+    same.message = `${same.message}; ${quote}`;
+    return;
+  }
+  const scopeKey = /^Unknown key /.test(refusal.message) && refusal.segs.length === 3 && refusal.segs[0] === 'transports';
+  const code = scopeKey ? 'scope-invalid-for-transport' : 'library-refuses';
+  const why = scopeKey ? `"${refusal.segs[2]}" is not a valid scope for the ${refusal.segs[1]} transport, so the library does not know the key; ` : '';
+  add(refusal.segs, 'error', code, `${why}${quote}, so every pull fails`, scopeKey ? `write a scope the ${refusal.segs[1]} transport accepts (containers-policy.json(5)), or remove it` : 'see containers-policy.json(5) for this field');
+  const last = findings.at(-1)!;
+  Object.assign(last, at);
 }
 
 /** Structural problems, named by what the user most likely meant. */
@@ -139,35 +164,67 @@ function requirementSites(doc: Record<string, unknown>): Site[] {
 }
 
 /** The default and docker scopes: can they match at all, and will CRI-O find cosign signatures for them. */
-function scopeFindings(site: Site, rd: RegistriesD, add: Add): void {
+function scopeFindings(site: Site, rd: RegistriesD, add: Add, accepted: boolean): void {
   const parsed: ParsedScope = site.scope === undefined ? { kind: 'transport-default' } : parseScope(site.scope);
   if (parsed.kind === 'never-matches') add(site.segs, 'error', 'scope-never-matches', `the scope "${site.scope}" can never match an image: ${parsed.why}; the library accepts it silently`, parsed.fix);
   const sigstore = site.raw.filter((r) => typeOf(r) === 'sigstoreSigned').length;
   if (sigstore > 1) {
     add(site.segs, 'warning', 'all-requirements-must-hold', `${sigstore} sigstoreSigned requirements in one scope must ALL hold: an image needs a signature from each key`, 'for "any of these keys" use one requirement with "keyPaths": [...] (or "keyDatas")');
   }
-  if (sigstore && parsed.kind !== 'never-matches') attachmentFinding(site.segs, parsed, rd, add);
+  // Without a readable registries.d every pull fails anyway, and that is said once, there.
+  if (sigstore && parsed.kind !== 'never-matches' && !rd.refusal) attachmentFinding(site.segs, parsed, rd, add, accepted);
+}
+
+/** Namespaces in registries.d below a scope (more specific keys that images it decides can hit first). */
+function namespacesUnder(rd: RegistriesD, parsed: ParsedScope): string[] {
+  const keys = [...rd.docker.keys()];
+  switch (parsed.kind) {
+    case 'transport-default':
+      return keys;
+    case 'host':
+      return keys.filter((k) => k.startsWith(`${parsed.domain}/`));
+    case 'wildcard':
+      return keys.filter((k) => k.split('/')[0].replace(/:.*$/, '').endsWith(`.${parsed.domain}`) && !k.startsWith('*.'));
+    case 'reference':
+      return parsed.ref.tag || parsed.ref.digest ? [] : keys.filter((k) => k.startsWith(`${parsed.ref.name}/`) || k.startsWith(`${parsed.ref.name}:`) || k.startsWith(`${parsed.ref.name}@`));
+    default:
+      return [];
+  }
 }
 
 /** A sigstoreSigned scope whose registry has no use-sigstore-attachments: cosign's .sig is never fetched. */
-function attachmentFinding(segs: PathSegment[], parsed: ParsedScope, rd: RegistriesD, add: Add): void {
+function attachmentFinding(segs: PathSegment[], parsed: ParsedScope, rd: RegistriesD, add: Add, accepted: boolean): void {
   const chain = scopeChain(parsed);
   const found = attachmentsFor(rd, chain);
   if (found.enabled) return;
   const shadow = rd.shadowed ? ` (CRI-O reads ${rd.dir}, which hides ${rd.shadowed})` : '';
   const key = chain[0];
   const why = found.entry ? `${found.entry.file} sets use-sigstore-attachments: false for "${found.entry.key}"` : `no file in ${rd.dir} enables use-sigstore-attachments for it`;
-  if (key === undefined) {
-    // The default (or transports.docker[""]) covers registries that registries.d may enable one by one.
-    const some = [...rd.docker.values()].some((e) => e.useSigstoreAttachments);
-    add(segs, some ? 'warning' : 'error', 'no-sigstore-attachments', `this requirement needs cosign signatures, but default-docker does not enable use-sigstore-attachments${some ? ': images from registries not listed in registries.d are always rejected' : ' and no namespace does: no cosign signature can ever be found'}${shadow}`, `add "default-docker: {use-sigstore-attachments: true}" to a .yaml file in ${rd.dir}`);
+  const accepts = accepted ? 'the library accepts the policy, but ' : '';
+  // Images in a more specific namespace that turns attachments on are looked up with them.
+  const on = namespacesUnder(rd, parsed).filter((k) => attachmentsFor(rd, scopeChain(parseScope(k))).enabled);
+  const fix = key === undefined ? `add "default-docker: {use-sigstore-attachments: true}" to a .yaml file in ${rd.dir}` : `add 'docker: {"${key}": {use-sigstore-attachments: true}}' to a .yaml file in ${rd.dir}`;
+  if (on.length) {
+    const where = key === undefined ? 'default-docker does not enable use-sigstore-attachments' : `CRI-O will not look for cosign signatures (sha256-<digest>.sig) for "${key}": ${why}`;
+    add(segs, 'warning', 'no-sigstore-attachments', `this requirement needs cosign signatures, but ${where}${shadow}: only images under ${on.map((k) => `"${k}"`).join(', ')} (where registries.d turns attachments on) can be accepted; every other image it decides is rejected ("A signature was required, but no signature exists")`, fix);
     return;
   }
-  add(segs, 'error', 'no-sigstore-attachments', `CRI-O will not look for cosign signatures (sha256-<digest>.sig) for "${key}": ${why}${shadow}; every image it decides is rejected ("A signature was required, but no signature exists")`, `add 'docker: {"${key}": {use-sigstore-attachments: true}}' to a .yaml file in ${rd.dir}`);
+  if (key === undefined) {
+    add(segs, 'error', 'no-sigstore-attachments', `${accepts}this requirement needs cosign signatures, and neither default-docker nor any namespace enables use-sigstore-attachments${shadow}: no cosign signature can ever be found, so every image it decides is rejected`, fix);
+    return;
+  }
+  add(segs, 'error', 'no-sigstore-attachments', `${accepts}CRI-O will not look for cosign signatures (sha256-<digest>.sig) for "${key}": ${why}${shadow}; every image it decides is rejected ("A signature was required, but no signature exists")`, fix);
 }
 
-async function requirementFindings(req: PolicyRequirement, segs: PathSegment[], site: Site, ctx: Context, pending: PendingFile[], add: Add, notes: string[]): Promise<void> {
+async function requirementFindings(req: PolicyRequirement, raw: unknown, segs: PathSegment[], site: Site, ctx: Context, pending: PendingFile[], add: Add, notes: string[]): Promise<void> {
+  if (req.type === 'signedBaseLayer') {
+    add(segs, 'error', 'not-implemented', 'the library accepts signedBaseLayer, but does not implement it: every image this requirement decides is rejected', 'use sigstoreSigned (cosign) or signedBy (GPG)');
+  }
   if (req.type === 'signedBy') {
+    const keyType = (req as { keyType: string }).keyType;
+    if (keyType !== 'GPGKeys') {
+      add([...segs, 'keyType'], 'error', 'key-type-not-implemented', `the library accepts keyType ${keyType}, but does not implement it when it verifies (Unimplemented "keyType" value "${keyType}"): every image this requirement decides is rejected`, 'use "keyType": "GPGKeys", or sigstoreSigned for cosign keys');
+    }
     for (const [p, at] of keyPathsOf(req.keyPath, req.keyPaths, segs, 'keyPath', 'keyPaths')) await keyFileFindings(p, at, false, ctx, pending, add, notes);
   }
   if (req.type !== 'sigstoreSigned') return;
@@ -181,15 +238,20 @@ async function requirementFindings(req: PolicyRequirement, segs: PathSegment[], 
   }
   // Identity rules only mean something for registry references, which is what CRI-O pulls.
   if (site.transport !== undefined && site.transport !== 'docker') return;
-  const identity = req.signedIdentity?.type ?? 'matchRepoDigestOrExact (the default)';
-  if (req.signedIdentity?.type === 'matchRepository' || req.signedIdentity?.type === 'exactRepository') return;
-  add(
-    req.signedIdentity ? [...segs, 'signedIdentity'] : segs,
-    'error',
-    'identity-rejects-tags',
-    `signedIdentity ${identity} compares the signature's reference with the pulled one; cosign signs the repository only, so every pull by tag is rejected${identity.startsWith('matchRepoDigestOrExact') || identity === 'remapIdentity' ? ' (pulls by digest still pass)' : ''}`,
-    'add "signedIdentity": {"type": "matchRepository"}',
-  );
+  const written = isObject(raw) && raw.signedIdentity !== undefined;
+  const type = req.signedIdentity?.type ?? 'matchRepoDigestOrExact';
+  if (type === 'matchRepository' || type === 'exactRepository') return;
+  const identity = written ? type : `${type} (the default)`;
+  const at = written ? [...segs, 'signedIdentity'] : segs;
+  const fix = 'add "signedIdentity": {"type": "matchRepository"}';
+  if (type === 'matchExact' || type === 'exactReference') {
+    add(at, 'error', 'identity-rejects-tags', `the library accepts signedIdentity ${identity}, but it compares the signature's reference with the pulled one, tag or digest included; cosign signs the repository only, so no cosign signature ever matches, by tag or by digest`, fix);
+    return;
+  }
+  // matchRepoDigestOrExact and remapIdentity: pulls by digest pass, pulls by tag are rejected.
+  const scope = site.scope === undefined ? undefined : parseScope(site.scope);
+  if (scope?.kind === 'reference' && scope.ref.digest) return;
+  add(at, 'error', 'identity-rejects-tags', `the library accepts signedIdentity ${identity}, but it compares the signature's reference with the pulled one; cosign signs the repository only, so every pull by tag is rejected (pulls by digest still pass)`, fix);
 }
 
 const keyPathsOf = (one: string | undefined, many: string[] | undefined, segs: PathSegment[], oneKey: string, manyKey: string): [string, PathSegment[]][] => [
@@ -197,7 +259,7 @@ const keyPathsOf = (one: string | undefined, many: string[] | undefined, segs: P
   ...(many ?? []).map((p, j) => [p, [...segs, manyKey, j]] as [string, PathSegment[]]),
 ];
 
-/** A key file must exist where CRI-O reads it; a sigstore key must be a public key (not cosign.key). */
+/** A key file must exist where CRI-O reads it, as a regular file; a sigstore key must be a public key (not cosign.key). */
 async function keyFileFindings(p: string, segs: PathSegment[], publicKey: boolean, ctx: Context, pending: PendingFile[], add: Add, notes: string[]): Promise<void> {
   if (!path.isAbsolute(p)) {
     add(segs, 'warning', 'key-path-relative', `"${p}" is relative: CRI-O resolves it against its own working directory`, 'use an absolute path');
@@ -206,12 +268,22 @@ async function keyFileFindings(p: string, segs: PathSegment[], publicKey: boolea
   const planned = pending.find((f) => f.path === p);
   let content: string | Buffer | undefined = planned?.content;
   if (!planned) {
+    const st = await fs.stat(ctx.sys(p)).catch((e: NodeJS.ErrnoException) => e);
+    if (st instanceof Error) {
+      if (st.code === 'EACCES') notes.push(`cannot read ${p} to check it (permission denied): run as root`);
+      else add(segs, 'error', 'key-file-missing', `${p} does not exist${ctx.opts.root === '/' ? '' : ` under ${ctx.opts.root}`}: the library accepts the policy, but every image this requirement decides is rejected`, `install the public key at ${p} (crio-sigpoc install-policy puts the lab's at ${SYSTEM_PATHS.publicKey}), or correct the path`);
+      return;
+    }
+    const why = notRegular(st);
+    if (why) {
+      const hang = st.isFIFO() ? ': the library opens it when it verifies and waits for a writer, so those pulls hang' : '';
+      add(segs, 'error', 'key-file-not-regular', `${p} is ${why}, not a regular file${hang}; the library accepts the policy, but no image this requirement decides can be verified`, `put the public key at ${p} as a regular file`);
+      return;
+    }
     try {
-      content = await fs.readFile(ctx.sys(p));
+      content = await readPolicyBytes(ctx.sys(p));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EACCES') notes.push(`cannot read ${p} to check it (permission denied): run as root`);
-      else add(segs, 'error', 'key-file-missing', `${p} does not exist${ctx.opts.root === '/' ? '' : ` under ${ctx.opts.root}`}: every image this requirement decides is rejected`, `install the public key at ${p} (crio-sigpoc install-policy puts the lab's at ${SYSTEM_PATHS.publicKey}), or correct the path`);
+      add(segs, 'error', 'key-file-not-regular', `${(e as Error).message}; the library accepts the policy, but no image this requirement decides can be verified`, `put the public key at ${p} as a regular file`);
       return;
     }
   }
@@ -220,7 +292,7 @@ async function keyFileFindings(p: string, segs: PathSegment[], publicKey: boolea
     createPublicKey(content);
   } catch {
     const privateKey = content.toString().includes('PRIVATE KEY');
-    add(segs, 'error', 'key-file-not-public-key', `${p} is not a PEM public key${privateKey ? ': it is a private key (cosign.key instead of cosign.pub?)' : ''}`, 'point it at the public key, e.g. cosign.pub');
+    add(segs, 'error', 'key-file-not-public-key', `${p} is not a PEM public key${privateKey ? ': it is a private key (cosign.key instead of cosign.pub?)' : ''}; the library accepts the policy, but every image this requirement decides is rejected`, 'point it at the public key, e.g. cosign.pub');
   }
 }
 
@@ -265,7 +337,7 @@ async function pauseFindings(doc: Record<string, unknown>, ctx: Context, add: Ad
     segs,
     'error',
     'pause-image-rejected',
-    `${jsonPath(segs)} rejects the pause image ${pause.value} (pause_image, ${pause.source}); CRI-O creates every pod sandbox from it, so no pod can start`,
+    `${jsonPath(segs)} rejects the pause image ${pause.value} (pause_image, ${pause.source}); the library accepts the policy, but CRI-O creates every pod sandbox from it, so no pod can start`,
     `add "${pauseScope(pause.value, registryAddress)}": [{"type": "insecureAcceptAnything"}] under "transports": {"docker": …}`,
   );
 }
@@ -275,13 +347,13 @@ export async function lintPolicy(ctx: Context, opts: { policy?: string; registri
   const crio = await readCrioConfig(ctx.opts.root);
   const file = opts.policy ? path.resolve(opts.policy) : crio.effectivePolicyPath;
   const registriesD = opts.registriesD ? path.resolve(opts.registriesD) : undefined;
-  let text: string;
+  let text: Buffer;
   try {
-    text = await fs.readFile(opts.policy ? file : ctx.sys(file), 'utf8');
+    text = await readPolicyBytes(opts.policy ? file : ctx.sys(file));
   } catch (e) {
     const rd = await readRegistriesD(ctx, { dir: registriesD });
     const decided = crio.signaturePolicy.source === 'default' ? 'the library default' : `signature_policy in ${crio.signaturePolicy.source}`;
-    const message = opts.policy ? `cannot read ${file}: ${(e as Error).message}` : `CRI-O reads its policy from ${file} (${decided}), which cannot be read (${(e as NodeJS.ErrnoException).code}): every pull fails`;
+    const message = opts.policy ? `cannot read ${file}: ${(e as Error).message}` : `CRI-O reads its policy from ${file} (${decided}), which cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): every pull fails`;
     const finding: Finding = { file, jsonPath: '$', severity: 'error', code: 'policy-unreadable', message, fix: opts.policy ? 'pass an existing policy.json' : 'crio-sigpoc install-policy' };
     return { policy: file, registriesD: rd.dir, findings: [finding, ...rd.findings], notes: rd.notes };
   }

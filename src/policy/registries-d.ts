@@ -248,7 +248,9 @@ function decodeYaml(text: string): DecodedYaml {
   const out: DecodedYaml = { problems: [], hasDefault: false, namespaces: new Map(), position: (segs) => keyPosition(doc, lc, segs), unknownKeys: [] };
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0].line ?? 1;
+    let line = lc.linePos(e.pos[0]).line;
+    // libyaml names the line where an unclosed quoted scalar starts.
+    if (e.code === 'MISSING_CHAR') line = lc.linePos(Math.max(text.lastIndexOf('"', e.pos[0] - 1), text.lastIndexOf("'", e.pos[0] - 1), 0)).line;
     out.error = `yaml: line ${line}: ${LIBYAML_PROBLEMS[e.code] ?? e.message.split(' at line ')[0]}`;
     out.problems.push({ segs: [], line, text: out.error });
     return out;
@@ -402,7 +404,7 @@ function flagSigstoreKeys(rd: RegistriesD): void {
       jsonPath: `${entry.jsonPath}.sigstore`,
       severity: attachments ? 'warning' : 'error',
       code: 'sigstore-key-is-lookaside',
-      message: `"sigstore: ${entry.sigstore}" is the old name of "lookaside", a store of GPG simple-signing signatures; it does not make the library fetch cosign signatures${attachments ? ' (use-sigstore-attachments is enabled here anyway)' : ', so every cosign-signed image is rejected with "A signature was required, but no signature exists"'}`,
+      message: `"sigstore: ${entry.sigstore}" is the old name of "lookaside", a store of GPG simple-signing signatures; it does not make the library fetch cosign signatures${attachments ? ' (use-sigstore-attachments is enabled here anyway)' : '; the library accepts the file, but every cosign-signed image is rejected with "A signature was required, but no signature exists"'}`,
       fix: `replace "sigstore: ${entry.sigstore}" with "use-sigstore-attachments: true"`,
       ...entry.sigstoreAt,
     });

@@ -50,10 +50,11 @@ import (
 // to it are handled here, never its fields.
 type registryConfiguration struct{}
 
-// dockerReference has the layout of the library's unexported docker.dockerReference (one field,
-// the reference.Named), which useSigstoreAttachments takes by value.
+// dockerReference has the layout of the library's unexported docker.dockerReference in v5.38.0
+// (the reference.Named, then isUnknownDigest), which useSigstoreAttachments takes by value.
 type dockerReference struct {
-	ref reference.Named
+	ref             reference.Named
+	isUnknownDigest bool //nolint:unused // false: a pull by name, tag or known digest
 }
 
 //go:linkname loadRegistryConfiguration go.podman.io/image/v5/docker.loadRegistryConfiguration
@@ -201,7 +202,7 @@ func explain(sys *types.SystemContext, policy *signature.Policy, pc *signature.P
 		}
 	}
 	if config != nil {
-		on := useSigstoreAttachments(config, dockerReference{ref: ref.DockerReference()})
+		on := useSigstoreAttachments(config, dockerReference{ref: ref.DockerReference(), isUnknownDigest: false})
 		a.Attachments = &on
 		if u, err := docker.SignatureStorageBaseURL(sys, ref, false); err != nil {
 			a.LookasideError = err.Error()

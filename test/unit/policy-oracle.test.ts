@@ -137,11 +137,11 @@ test(`lint and explain agree with the library on ${CASES} generated cases (seed 
 function compare(ex: Explanation, l: OracleImage, disagree: (what: string) => void): void {
   const scope = ex.decidedBy.scope;
   if ((scope ?? null) !== (l.scope ?? null)) disagree(`${l.image}: the library decides with ${JSON.stringify(l.scope ?? 'default')}, explain with ${JSON.stringify(scope ?? 'default')}`);
-  const mine = ex.requirements.map((r) => r.library);
+  const mine = ex.library.requirements;
   if (JSON.stringify(sortKeys(mine)) !== JSON.stringify(sortKeys(l.requirements))) disagree(`${l.image}: requirements differ: library ${JSON.stringify(l.requirements)}, explain ${JSON.stringify(mine)}`);
   if (ex.reference !== l.identity) disagree(`${l.image}: the library looks it up as ${l.identity}, explain as ${ex.reference}`);
   if (ex.signature.sigstoreAttachment.enabled !== l.attachments) disagree(`${l.image}: sigstore attachments: library ${l.attachments}, explain ${ex.signature.sigstoreAttachment.enabled}`);
-  if (ex.signature.lookaside.base !== l.lookaside) disagree(`${l.image}: lookaside: library ${l.lookaside}, explain ${ex.signature.lookaside.base}`);
+  if (ex.library.lookaside !== l.lookaside) disagree(`${l.image}: lookaside: library ${l.lookaside}, explain ${ex.library.lookaside}`);
   const lookup = ex.lookup.slice(0, -2);
   if (JSON.stringify(lookup) !== JSON.stringify([l.identity, ...(l.namespaces ?? [])])) disagree(`${l.image}: lookup order: library ${JSON.stringify([l.identity, ...(l.namespaces ?? [])])}, explain ${JSON.stringify(lookup)}`);
 }
