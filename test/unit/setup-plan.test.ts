@@ -89,11 +89,13 @@ describe('setup --from packages --dry-run plan (the VM path, planned only: it ne
     await ctx0.files.install(CRIO_REPO.list, renderSourcesList(CRIO_REPO));
     await ctx0.files.install(KUBERNETES_REPO.list, renderSourcesList(KUBERNETES_REPO));
     await fs.writeFile(path.join(root, 'usr/local/bin/cosign'), 'cosign');
+    // The release's checksums, downloaded by an earlier setup, list the installed bytes.
+    await fs.mkdir(path.join(cache, 'downloads/cosign@v3.1.2'), { recursive: true });
+    await fs.writeFile(path.join(cache, `downloads/cosign@v3.1.2/cosign_checksums.txt`), `${createHash('sha256').update('cosign').digest('hex')}  cosign-linux-${releaseArch()}\n`);
     await ctx0.files.install('/etc/crio/crio.conf.d/99-crio-sigpoc.conf', renderCrioDropin(await dropinSettings(ctx0, await detectHost(root), 'packages')));
 
     const fake = new FakeRunner((cmd) => {
       if (cmd.file === 'dpkg-query') return installed;
-      if (cmd.file.endsWith('/usr/local/bin/cosign')) return { exitCode: 0, stdout: 'GitVersion:    v3.1.2\n' };
       if (cmd.file === 'systemctl' && cmd.args[0] === 'is-active') return { exitCode: 0 };
       if (cmd.file === 'crictl' || cmd.file === 'docker') return { exitCode: 0 };
       return undefined;

@@ -65,15 +65,23 @@ describe('cosign from its release (faked download: the real one needs GitHub)', 
     assert.equal(expectedSha256(text, 'cosign-linux-arm64'), undefined);
   });
 
-  test('an installed cosign of another version is drift, the pinned one is done', async () => {
+  test('the installed cosign is judged by its sha256 against the release checksums, never run (--root is inspected as root)', async () => {
     const root = await rootFrom('ubuntu-24.04');
+    const cache = await tempDir('cache');
     await fs.mkdir(path.join(root, 'usr/local/bin'), { recursive: true });
-    await fs.writeFile(path.join(root, 'usr/local/bin/cosign'), '');
-    let reported = 'v2.2.4';
-    const ctx = testContext(root, new FakeRunner(() => ({ exitCode: 0, stdout: `GitVersion:    ${reported}\nGitCommit: x\n` })));
+    const installed = path.join(root, 'usr/local/bin/cosign');
+    await fs.writeFile(installed, '#!/bin/sh\necho GitVersion: v3.1.2\n', { mode: 0o755 });
+    const fake = new FakeRunner(() => ({ exitCode: 0, stdout: 'GitVersion:    v3.1.2\n' }));
+    const ctx = testContext(root, fake, { cacheDir: cache });
+    // No checksums downloaded yet: it cannot be known, so the step downloads and compares.
+    assert.equal((await cosignReleaseStep('amd64').check(ctx)).state, 'todo');
+    await fs.mkdir(path.join(cache, 'downloads/cosign@v3.1.2'), { recursive: true });
+    await fs.writeFile(path.join(cache, 'downloads/cosign@v3.1.2/cosign_checksums.txt'), `${sha(binary)}  cosign-linux-amd64\n`);
+    // A script that claims the pinned version is still not the release binary.
     assert.equal((await cosignReleaseStep('amd64').check(ctx)).state, 'drift');
-    reported = 'v3.1.2';
+    await fs.writeFile(installed, binary);
     assert.equal((await cosignReleaseStep('amd64').check(ctx)).state, 'done');
+    assert.deepEqual(fake.calls, [], 'nothing under the root was executed');
   });
 });
 
