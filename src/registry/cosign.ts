@@ -1,6 +1,8 @@
 // cosign: which major is installed, and the flags that make a signature CRI-O can find.
+import path from 'node:path';
 import type { Context } from '../core/context.js';
-import { must } from '../core/command.js';
+import { must, ok } from '../core/command.js';
+import { VERSIONS } from '../core/settings.js';
 
 export const cosignBinary = (): string => process.env.CRIO_SIGPOC_COSIGN || 'cosign';
 
@@ -17,7 +19,13 @@ export function parseCosignVersion(output: string): CosignVersion | undefined {
 
 export async function cosignVersion(ctx: Context, binary = cosignBinary()): Promise<CosignVersion> {
   return ctx.memo(`cosign-version:${binary}`, async () => {
-    const r = await must(ctx.probe, { file: binary, args: ['version'], readOnly: true });
+    const cmd = { file: binary, args: ['version'], readOnly: true };
+    // A plan on a machine without cosign yet is made for the cosign that setup installs.
+    if (ctx.opts.dryRun && !ok(await ctx.probe.run(cmd))) {
+      const pinned = path.basename(binary) === 'cosign-v2' ? VERSIONS.cosignV2 : VERSIONS.cosign;
+      return { version: `<version of ${binary}>`, major: Number(/\d+/.exec(pinned)![0]) };
+    }
+    const r = await must(ctx.probe, cmd);
     const v = parseCosignVersion(r.stdout + '\n' + r.stderr);
     if (!v) throw new Error(`cannot read the version of ${binary} from: ${r.stdout.split('\n')[0]}`);
     return v;

@@ -104,5 +104,11 @@ test('a dry run on a fresh machine (no keys yet) shows the whole plan, the key a
   assert.match(r.stdout, /cosign generate-key-pair/);
   assert.match(r.stdout, /write \S+\/etc\/containers\/keys\/crio-sigpoc-cosign\.pub \(mode 0644, from \S+\/keys\/cosign\.pub, made by the key pair step\)/);
   assert.match(r.stdout, /write \S+\/etc\/crio\/policy\.json /);
+  // No cosign installed yet either: the signing commands are planned with placeholders.
+  const t = await cli(['test', '--dry-run', '--root', root], { ...env, CRIO_SIGPOC_COSIGN: path.join(root, 'no-cosign-yet') });
+  assert.equal(t.exitCode, 0, t.stderr);
+  assert.match(t.stdout, /no-cosign-yet sign --key \S+\/keys\/cosign\.key .*@sha256:<digest-of-the-pushed-image>/);
+  assert.match(t.stdout, /crio-sigpoc-cosign\.pub \(mode 0644, from \S+, made by the key pair step\)/);
+  assert.match(t.stdout, /while the cases run, the matrix adds to the node/);
   assert.deepEqual(await snapshot(root), before);
 });
