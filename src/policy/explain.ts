@@ -50,10 +50,10 @@ export async function explainImage(ctx: Context, image: string, opts: { policy?:
   const lint = `crio-sigpoc policy lint ${opts.policy ?? ''}`.trim();
   if (!decided.ok) {
     const { line, column } = byteLineColumn(bytes, decided.refusal.offset);
-    throw new EnvironmentError(`the pull of ${image} would fail: ${file} is not a policy the library can load: it refuses it at ${file}:${line}:${column}, ${jsonPath(decided.refusal.segs)} (${decided.refusal.message}), so CRI-O fails every pull`, lint);
+    throw new UsageError(`the pull of ${image} would fail: ${file} is not a policy the library can load: it refuses it at ${file}:${line}:${column}, ${jsonPath(decided.refusal.segs)} (${decided.refusal.message}), so CRI-O fails every pull`, lint);
   }
   const rd = await readRegistriesD(ctx, { dir: opts.registriesD ? path.resolve(opts.registriesD) : undefined });
-  if (rd.refusal) throw new EnvironmentError(`the pull of ${image} would fail: the library refuses ${rd.dir} (${rd.refusal.message.replace(/\s+/g, ' ')}), so CRI-O fails every docker pull`, lint);
+  if (rd.refusal) throw new UsageError(`the pull of ${image} would fail: the library refuses ${rd.dir} (${rd.refusal.message.replace(/\s+/g, ' ')}), so CRI-O fails every docker pull`, lint);
   const policy = { default: decided.policy.default, transports: decided.policy.transports } as unknown as PolicyDocument;
   const ex = explainWith(policy, file, rd, image, ref);
   ex.notes.push(...(await namespaceNotes(ctx, crio.signaturePolicyDir.value)));

@@ -81,10 +81,10 @@ test("the original's allow-specific example: no signature can be found; with att
   assert.equal(pinned.outcome, 'accepted only with a valid signature');
 });
 
-test('a policy the library cannot load is an environment problem (exit 3) pointing at the linter', async () => {
+test('a policy the library cannot load is bad input (exit 2) pointing at the linter', async () => {
   await assert.rejects(explainImage(ctxAt(path.join(FIXTURES, 'original-multiple-signatures')), 'myregistry.com/critical/app:1'), (e: unknown) => {
     assert.ok(e instanceof SigpocError);
-    assert.equal(e.exitCode, 3);
+    assert.equal(e.exitCode, 2);
     assert.match(e.message, /not a policy the library can load/);
     assert.equal(e.next, 'crio-sigpoc policy lint');
     return true;
