@@ -1,13 +1,14 @@
 // What a crictl pull said, in the user's terms: accepted, rejected for a signature reason, or an
 // error that proves nothing about signatures (a registry down is NOT a rejection).
 import type { RunResult } from '../core/command.js';
+import { SIGNATURE_REASON, signatureReason } from '../crio/log-events.js';
 
 export type PullOutcome =
   | { actual: 'accepted'; reason: string }
   | { actual: 'rejected'; reason: string }
   | { actual: 'error'; reason: string };
 
-export const SIGNATURE_REASON = 'SignatureValidationFailed';
+export { SIGNATURE_REASON };
 
 export function classifyPull(r: RunResult): PullOutcome {
   const text = `${r.stderr}\n${r.stdout}`.trim();
@@ -28,14 +29,6 @@ const lastLine = (text: string, needle: string): string | undefined =>
     .filter((l) => l.includes(needle))
     .pop();
 
-/** "SignatureValidationFailed: Source image rejected: <the library's words>", without the artifact-pull noise. */
-export function signatureReason(line: string): string {
-  const from = unquote(line.slice(line.indexOf(SIGNATURE_REASON)));
-  const body = from.replace(/; artifact err: .*$/, '').replace(/"\s*(image=.*)?$/, '');
-  const m = /Source image rejected: (.*)$/.exec(body);
-  return m ? `${SIGNATURE_REASON}: Source image rejected: ${m[1].trim()}` : body.trim();
-}
-
 function errorReason(text: string): string {
   const fatal = lastLine(text, 'level=fatal');
   if (fatal) return unquote(fatal.replace(/^.*level=fatal msg="/, '').replace(/"\s*$/, ''));
@@ -45,10 +38,3 @@ function errorReason(text: string): string {
 const unquote = (s: string): string => s.replace(/\\"/g, '"');
 
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').replace(/^E\d{4} [\d:.]+\s+\d+ \S+\] /, '').trim();
-
-/** CRI-O logs (at debug level) the policy file it applied to each pull: every one for image, in order. */
-export function policyPathsFromLog(log: string, image: string): string[] {
-  const found: string[] = [];
-  for (const m of log.matchAll(/Using pull policy path for image (\S+): \\?"([^"\\]+)\\?"/g)) if (m[1] === image) found.push(m[2]);
-  return found;
-}

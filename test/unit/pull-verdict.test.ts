@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { classifyPull, policyPathsFromLog } from '../../src/verify/pull-verdict.js';
+import { policyPathsFromLog } from '../../src/crio/log-events.js';
+import { classifyPull } from '../../src/verify/pull-verdict.js';
 
 const recorded = (name: string, exitCode: number) => ({
   exitCode,
