@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Lower rank imports nothing of a higher one; folders of one rank may use each other without a cycle. */
-export const LAYERS = [['cli'], ['commands'], ['status', 'verify', 'setup'], ['policy', 'registry', 'services', 'crio'], ['core'], ['ui']];
+export const LAYERS = [['cli'], ['commands'], ['status', 'verify', 'setup', 'watch'], ['policy', 'registry', 'services', 'crio'], ['core'], ['ui']];
 
 const SPEC = /(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
 

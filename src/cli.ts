@@ -69,6 +69,12 @@ sub('test-pods', 'run the signed and unsigned pods with kubectl and check their 
 
 sub('status', 'show tools, services, the policy CRI-O uses, keys, registry and recent signature log lines', 'crio-sigpoc status --json', () => import('./commands/status.js'));
 
+sub('watch', 'follow CRI-O\'s log: one line per signature refusal (pull or container creation) or accepted pull, with metrics', 'crio-sigpoc watch --json --metrics-listen 127.0.0.1:9899', () => import('./commands/watch.js'))
+  .option('--since <duration>', 'replay the log of this long ago first (90s, 15m, 1h, 2d)')
+  .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (loopback only unless --metrics-allow-remote)')
+  .option('--metrics-allow-remote', 'allow --metrics-listen on an address that is not loopback', false)
+  .option('--textfile <file.prom>', "keep the metrics in this file for node_exporter's textfile collector (replaced atomically)");
+
 sub('clean', 'remove the test pods and test images from CRI-O so the next test verifies afresh', 'crio-sigpoc clean', () => import('./commands/clean.js'));
 
 sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js'));

@@ -20,6 +20,7 @@ import { openScopesCheck } from './open-scopes.js';
 import { setupHint } from '../services/steps.js';
 import type { Check } from './check.js';
 import { crioLogCheck, crioLogFacts } from './crio-log.js';
+import { rejectionFacts, rejectionsCheck } from './rejections.js';
 import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
 import { keyPairCheck, policyKeysCheck } from './keys.js';
 import { kubernetesCheck, kubernetesFacts } from './kubernetes.js';
@@ -126,6 +127,7 @@ export async function collectChecks(ctx: Context): Promise<Check[]> {
     registryChecks(),
     registryExposureChecks(ctx),
     crioLogFacts(ctx, mode).then((f) => [crioLogCheck(f)]),
+    rejectionFacts(ctx, mode).then((f) => [rejectionsCheck(f)]),
     kubernetesFacts(ctx).then((f) => [kubernetesCheck(f)]),
   ]);
   return groups.flat();

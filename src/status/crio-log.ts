@@ -44,7 +44,7 @@ export function crioLogCheck(f: CrioLogFacts, max = 10): Check {
 }
 
 /** The last bytes of a file: enough for the latest lines, fast however large the log grew. */
-async function tail(file: string, bytes = 256 * 1024): Promise<string> {
+export async function tail(file: string, bytes = 256 * 1024): Promise<string> {
   const fh = await fs.open(file, 'r');
   try {
     const { size } = await fh.stat();
