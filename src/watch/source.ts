@@ -63,9 +63,14 @@ export async function* followFile(file: string, fromStart: boolean, signal: Abor
 
 // The Runner runs a program to its end; a follower needs the lines as they come, so journalctl is
 // started here with its argv (no shell) and stopped with the watch.
-async function* followJournal(args: string[], signal: AbortSignal): AsyncGenerator<string> {
+export async function* followJournal(args: string[], signal: AbortSignal): AsyncGenerator<string> {
   const child = execa('journalctl', args, { cancelSignal: signal, stdin: 'ignore', stderr: 'pipe', buffer: false, reject: false });
-  for await (const line of child.iterable({ from: 'stdout' })) yield line;
+  try {
+    for await (const line of child.iterable({ from: 'stdout' })) yield line;
+  } catch (e) {
+    // Ending the watch cancels journalctl; that is not an error.
+    if (!signal.aborted) throw e;
+  }
   const r = await child;
   if (!signal.aborted && r.exitCode !== 0) throw new EnvironmentError(`journalctl ${args.join(' ')} exited ${r.exitCode}`, 'sudo crio-sigpoc watch (reading the journal of crio needs root or the systemd-journal group)');
 }

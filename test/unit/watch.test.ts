@@ -12,7 +12,7 @@ import type { SignatureEvent } from '../../src/crio/log-events.js';
 import { eventsFromText } from '../../src/crio/log-events.js';
 import { rejectionFacts, rejectionsCheck } from '../../src/status/rejections.js';
 import { parseListen, SignatureMetrics } from '../../src/watch/metrics.js';
-import { followFile, parseDuration } from '../../src/watch/source.js';
+import { followFile, followJournal, parseDuration } from '../../src/watch/source.js';
 import { createContext } from '../../src/core/context.js';
 
 const MATRIX = readFileSync('test/fixtures/recorded/crio-1.36.3-matrix.log.recorded.txt', 'utf8');
@@ -121,4 +121,24 @@ test('watch CLI: --since replays, --json lines, metrics served, textfile written
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 130, err);
   assert.equal(events().filter((e) => e.outcome === 'rejected').length, 12);
+});
+
+test('fake journalctl (no systemd here): followJournal yields its JSON lines and stops it on abort', async () => {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'sigpoc-fake-journalctl-'));
+  const fixture = path.resolve('test/fixtures/crio-1.36.3-pulls.shaped-like-journal.jsonl');
+  writeFileSync(path.join(bin, 'journalctl'), `#!/bin/sh\necho "$@" > "${bin}/argv"\ncat "${fixture}"\nexec sleep 60\n`, { mode: 0o755 });
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved}`;
+  try {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    for await (const l of followJournal(['-u', 'crio', '-o', 'json', '-f', '-n', '0'], stop.signal)) {
+      lines.push(l);
+      if (lines.length === 19) stop.abort();
+    }
+    assert.equal(eventsFromText(lines.join('\n'), 'journal-json').length, 3);
+    assert.equal(readFileSync(path.join(bin, 'argv'), 'utf8').trim(), '-u crio -o json -f -n 0');
+  } finally {
+    process.env.PATH = saved;
+  }
 });
