@@ -4,7 +4,9 @@
 import type { GlobalOptions } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { parseJournalLine, parseLogLine, SignatureEvents } from '../crio/log-events.js';
+import type { WatchedEvent } from '../watch/format.js';
 import { eventJson, eventLine } from '../watch/format.js';
+import { signatureRequired } from '../watch/verified.js';
 import { parseListen, serveMetrics, SignatureMetrics, Textfile } from '../watch/metrics.js';
 import { crioLogSource, parseDuration } from '../watch/source.js';
 import { runCommand } from './run-command.js';
@@ -44,9 +46,10 @@ export default (opts: WatchOptions): Promise<number> =>
       const reader = new SignatureEvents();
       for await (const line of source.lines(stop.signal)) {
         const rec = parse(line);
-        const e = rec && reader.feed(rec);
+        const read = rec && reader.feed(rec);
         // A replayed log file starts at its beginning: what is older than --since is read, not told.
-        if (!e || (since && e.time && new Date(e.time) < since)) continue;
+        if (!read || (since && read.time && new Date(read.time) < since)) continue;
+        const e: WatchedEvent = read.outcome === 'accepted' && read.policy !== undefined && read.image ? { ...read, verified: await signatureRequired(ctx, read.policy, read.image) } : read;
         metrics.count(e);
         process.stdout.write((opts.json ? eventJson(e) : eventLine(e)) + '\n');
         await textfile?.write();

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import writeFileAtomic from 'write-file-atomic';
 import { Counter, Registry } from 'prom-client';
 import { UsageError } from '../core/errors.js';
-import type { SignatureEvent } from '../crio/log-events.js';
+import type { WatchedEvent } from './format.js';
 
 export class SignatureMetrics {
   readonly registry = new Registry();
@@ -18,15 +18,15 @@ export class SignatureMetrics {
   });
   private readonly accepted = new Counter({
     name: 'crio_sigpoc_pulls_accepted_total',
-    help: 'Pulls CRI-O completed after applying its signature policy, by pod namespace and the policy file CRI-O logged.',
-    labelNames: ['namespace', 'policy'] as const,
+    help: 'Pulls CRI-O completed after applying its signature policy, by pod namespace, the policy file CRI-O logged, and verified: whether the scope deciding for the image requires a signature (true, false, unknown).',
+    labelNames: ['namespace', 'policy', 'verified'] as const,
     registers: [this.registry],
   });
 
-  count(e: SignatureEvent): void {
+  count(e: WatchedEvent): void {
     const namespace = e.namespace ?? '';
     if (e.outcome === 'rejected') this.rejections.inc({ reason: e.reasonKind ?? 'other', namespace, stage: e.stage });
-    else this.accepted.inc({ namespace, policy: e.policy ?? '' });
+    else this.accepted.inc({ namespace, policy: e.policy ?? '', verified: e.verified === undefined ? 'unknown' : String(e.verified) });
   }
 
   text(): Promise<string> {

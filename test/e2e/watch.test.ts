@@ -136,6 +136,12 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
     const open = accepted.filter((e) => e.namespace === OPEN_NAMESPACE);
     assert.ok(open.length >= 2, 'namespace-open and the preloading of case 10');
     for (const e of open) assert.equal(e.policy, `/etc/crio/policies/${OPEN_NAMESPACE}.json`);
+    // Verified: the scope deciding in the policy file CRI-O named requires a signature; the pause
+    // image's scope (case allowed-scope) lets it in without one.
+    for (const v of verdicts.filter((x) => x.actual === 'accepted')) {
+      const e = accepted.find((x) => x.image === v.image && (v.name !== 'namespace-open' || x.namespace === OPEN_NAMESPACE)) as SignatureEvent & { verified?: boolean };
+      assert.equal(e.verified, v.name !== 'allowed-scope', `${v.name}: ${JSON.stringify(e)}`);
+    }
   });
 
   test('the counters match the lines: by reason, namespace and stage, and accepted pulls', async () => {
@@ -145,8 +151,11 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
       want.set(key, (want.get(key) ?? 0) + 1);
     }
     assert.deepEqual(samples(metricsText, 'crio_sigpoc_signature_rejections_total'), want);
-    const accepted = [...samples(metricsText, 'crio_sigpoc_pulls_accepted_total').values()].reduce((a, b) => a + b, 0);
-    assert.equal(accepted, live.filter((e) => e.outcome === 'accepted').length);
+    const acceptedSamples = samples(metricsText, 'crio_sigpoc_pulls_accepted_total');
+    const sum = (pick: (labels: string) => boolean): number => [...acceptedSamples].filter(([l]) => pick(l)).reduce((a, [, n]) => a + n, 0);
+    const events = live.filter((e) => e.outcome === 'accepted') as (SignatureEvent & { verified?: boolean })[];
+    assert.equal(sum(() => true), events.length);
+    assert.equal(sum((l) => l.includes('verified="true"')), events.filter((e) => e.verified === true).length);
     // The textfile was written after the last event and again on exit: the same counts.
     const prom = await fs.readFile(path.join(tmp, 'sigpoc.prom'), 'utf8');
     assert.deepEqual(samples(prom, 'crio_sigpoc_signature_rejections_total'), want);

@@ -13,6 +13,7 @@ import { eventsFromText } from '../../src/crio/log-events.js';
 import { rejectionFacts, rejectionsCheck } from '../../src/status/rejections.js';
 import { parseListen, SignatureMetrics } from '../../src/watch/metrics.js';
 import { followFile, followJournal, parseDuration } from '../../src/watch/source.js';
+import { signatureRequired } from '../../src/watch/verified.js';
 import { createContext } from '../../src/core/context.js';
 
 const MATRIX = readFileSync('test/fixtures/recorded/crio-1.36.3-matrix.log.recorded.txt', 'utf8');
@@ -54,7 +55,7 @@ test('metrics: refusals by reason, namespace and stage; accepted pulls by namesp
   const text = await m.text();
   assert.match(text, /^crio_sigpoc_signature_rejections_total\{reason="invalid-signature",namespace="sigpoc-closed",stage="create"\} 1$/m);
   assert.match(text, /^crio_sigpoc_signature_rejections_total\{reason="no-signature",namespace="",stage="pull"\} 5$/m);
-  assert.match(text, /^crio_sigpoc_pulls_accepted_total\{namespace="sigpoc-open",policy="\/etc\/crio\/policies\/sigpoc-open.json"\} 2$/m);
+  assert.match(text, /^crio_sigpoc_pulls_accepted_total\{namespace="sigpoc-open",policy="\/etc\/crio\/policies\/sigpoc-open.json",verified="unknown"\} 2$/m);
 });
 
 test('followFile: lines appended later, a partial line held back, a truncated file read again from its start', async () => {
@@ -141,4 +142,27 @@ test('fake journalctl (no systemd here): followJournal yields its JSON lines and
   } finally {
     process.env.PATH = saved;
   }
+});
+
+test('verified: the scope deciding for the image in the policy file CRI-O named requires a signature, or not', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'sigpoc-verified-'));
+  mkdirSync(path.join(root, 'etc/crio'), { recursive: true });
+  const policy = {
+    default: [{ type: 'reject' }],
+    transports: {
+      docker: {
+        '127.0.0.1:5003': [{ type: 'sigstoreSigned', keyPath: '/etc/crio-sigpoc/cosign.pub', signedIdentity: { type: 'matchRepository' } }],
+        '127.0.0.1:5003/pause': [{ type: 'insecureAcceptAnything' }],
+      },
+    },
+  };
+  writeFileSync(path.join(root, 'etc/crio/policy.json'), JSON.stringify(policy));
+  writeFileSync(path.join(root, 'etc/crio/broken.json'), '{"default": [');
+  const ctx = createContext({ dryRun: false, json: false, verbose: false, root, yes: false });
+  assert.equal(await signatureRequired(ctx, '/etc/crio/policy.json', '127.0.0.1:5003/matrix/cosign-v2:v1'), true);
+  assert.equal(await signatureRequired(ctx, '/etc/crio/policy.json', '127.0.0.1:5003/pause:3.10'), false);
+  assert.equal(await signatureRequired(ctx, '/etc/crio/policy.json', 'docker.io/library/alpine:3'), false);
+  assert.equal(await signatureRequired(ctx, '/etc/crio/gone.json', '127.0.0.1:5003/alpine:3.20.3'), undefined);
+  assert.equal(await signatureRequired(ctx, '/etc/crio/broken.json', '127.0.0.1:5003/alpine:3.20.3'), undefined);
+  assert.equal(await signatureRequired(ctx, '', '127.0.0.1:5003/alpine:3.20.3'), undefined);
 });
