@@ -1,27 +1,72 @@
 // One run at a time per state directory: a second run waits, then refuses with a clear message.
-import { promises as fs } from 'node:fs';
+// The kernel holds the lock (flock(2) on an open descriptor of the lock file), so it never goes
+// stale: a run paused for hours (Ctrl-Z) still holds it, and it ends with the process however the
+// process ends. Node has no flock, so flock(1) takes it on a descriptor this process shares with it.
+import { spawn } from 'node:child_process';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
 
+/** flock(1)'s exit code when --wait runs out (chosen apart from its other failures). */
+const CONFLICT = 75;
+
+/** The lock file, opened without following a link, refused unless it is ours alone. */
+async function openLockFile(target: string): Promise<fs.FileHandle> {
+  const fix = `remove ${target} (no run holds a lock file that is not this user's regular file), then run the command again`;
+  const fh = await fs.open(target, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ELOOP') throw new EnvironmentError(`${target} is a symbolic link: refusing to use it as the run lock`, fix);
+    throw e;
+  });
+  const st = await fh.stat();
+  const why = !st.isFile()
+    ? 'not a regular file'
+    : st.uid !== process.geteuid?.()
+      ? `owned by uid ${st.uid}, not by this user (uid ${process.geteuid?.()})`
+      : st.mode & 0o022
+        ? `writable by others (mode ${(st.mode & 0o777).toString(8)})`
+        : st.nlink !== 1
+          ? `a file with ${st.nlink} hard links`
+          : undefined;
+  if (why) {
+    await fh.close();
+    throw new EnvironmentError(`${target} is ${why}: refusing to use it as the run lock`, fix);
+  }
+  return fh;
+}
+
+/** Waits up to waitMs for the exclusive lock on fh; true when taken. */
+function flock(fh: fs.FileHandle, target: string, waitMs: number): Promise<boolean> {
+  // fd 3 of the child is a duplicate of fh: the lock belongs to the open file they share, so it
+  // outlives flock(1) and lasts until fh is closed.
+  const child = spawn('flock', ['--exclusive', '--wait', String(waitMs / 1000), '--conflict-exit-code', String(CONFLICT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fh.fd] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new EnvironmentError('flock (util-linux) is not installed; it holds the run lock', 'sudo apt-get install util-linux') : e),
+    );
+    child.once('close', (code) => {
+      if (code === 0) resolve(true);
+      else if (code === CONFLICT) resolve(false);
+      else reject(new EnvironmentError(`flock could not lock ${target}: ${stderr.trim() || `exit ${code}`}`));
+    });
+  });
+}
+
 export async function acquireRunLock(stateDir: string, waitMs = 120_000): Promise<() => Promise<void>> {
-  const { default: lockfile } = await import('proper-lockfile');
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const target = path.join(stateDir, 'lock');
+  const fh = await openLockFile(target);
   try {
-    return await lockfile.lock(target, {
-      // No file to lock: only the lock directory exists, and only while a run holds it.
-      realpath: false,
-      stale: 30_000,
-      update: 5_000,
-      retries: { retries: Math.ceil(waitMs / 1000), factor: 1, minTimeout: 1000, maxTimeout: 1000 },
-    });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOCKED') {
+    if (!(await flock(fh, target, waitMs))) {
       throw new EnvironmentError(
-        `another crio-sigpoc run holds ${target}.lock and did not finish within ${waitMs / 1000}s`,
-        'wait for it to finish, or check `ps -ef | grep crio-sigpoc`',
+        `another crio-sigpoc run holds ${target} and did not finish within ${waitMs / 1000}s`,
+        `wait for it to finish (a stopped one continues with \`fg\`), or check \`ps -ef | grep crio-sigpoc\``,
       );
     }
+  } catch (e) {
+    await fh.close();
     throw e;
   }
+  return () => fh.close();
 }
