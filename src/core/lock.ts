@@ -40,7 +40,7 @@ function flock(fh: fs.FileHandle, target: string, waitMs: number): Promise<boole
   // outlives flock(1) and lasts until fh is closed.
   const child = spawn('flock', ['--exclusive', '--wait', String(waitMs / 1000), '--conflict-exit-code', String(CONFLICT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fh.fd] });
   let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   return new Promise((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'ENOENT' ? new EnvironmentError('flock (util-linux) is not installed; it holds the run lock', 'sudo apt-get install util-linux') : e),

@@ -1,34 +1,81 @@
 // Without systemd the tool runs the services itself: detached, a pid file, a log file, a
 // readiness probe, and a clean stop (TERM, then KILL) so nothing is orphaned.
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../core/context.js';
 import { EnvironmentError } from '../core/errors.js';
+import { isRoot } from '../core/execa-runner.js';
+import type { ProcessIdentity } from '../core/proc.js';
+import { identify, isSameProcess } from '../core/proc.js';
 import { statePaths } from '../core/state.js';
 import type { ServiceManager, ServiceState } from './types.js';
 import { waitFor } from './wait.js';
 
-export const pidFile = (ctx: Context, name: string): string => path.join(statePaths(ctx.stateDir).runDir, `${name}.pid`);
-export const logFile = (ctx: Context, name: string): string => path.join(statePaths(ctx.stateDir).logsDir, `${name}.log`);
-
-async function readPid(ctx: Context, name: string): Promise<number | undefined> {
-  const text = await fs.readFile(pidFile(ctx, name), 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+/** Pid files live where a reboot clears them (/run is a tmpfs), so none outlives its process's boot. */
+export function runDir(ctx: Context): string {
+  if (ctx.opts.root !== '/') return path.join(ctx.opts.root, 'run/crio-sigpoc');
+  if (isRoot()) return '/run/crio-sigpoc';
+  return process.env.XDG_RUNTIME_DIR ? path.join(process.env.XDG_RUNTIME_DIR, 'crio-sigpoc') : statePaths(ctx.stateDir).runDir;
 }
 
-function alive(pid: number): boolean {
+export const pidFile = (ctx: Context, name: string): string => path.join(runDir(ctx), `${name}.pid`);
+export const logFile = (ctx: Context, name: string): string => path.join(statePaths(ctx.stateDir).logsDir, `${name}.log`);
+
+/** What a pid file says: the process the tool started, or why it is not to be believed. */
+export type Recorded = { ours: ProcessIdentity } | { notOurs: string } | undefined;
+
+/**
+ * The pid file: "PID\nSTART-TIME\nBOOT-ID\n". Believed only when this user wrote it (owner, mode,
+ * not a link) and the process with that pid is still the one started then: a pid alone may by now
+ * name any process.
+ */
+export async function readPidFile(ctx: Context, name: string): Promise<Recorded> {
+  const file = pidFile(ctx, name);
+  const fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    if (e.code === 'ELOOP') return `${file} is a symbolic link`;
+    throw e;
+  });
+  if (fh === undefined) return undefined;
+  if (typeof fh === 'string') return { notOurs: fh };
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to root.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > 4096) return { notOurs: `${file} is not a small regular file` };
+    if (st.uid !== process.geteuid?.()) return { notOurs: `${file} belongs to uid ${st.uid}, not to this user` };
+    if (st.mode & 0o022) return { notOurs: `${file} is writable by others` };
+    const [pid, startTime, boot] = (await fh.readFile('utf8')).split('\n');
+    const recorded = { pid: Number(pid), startTime, bootId: boot };
+    if (!/^[1-9]\d*$/.test(pid) || !startTime || !boot) return { notOurs: `${file} does not record which process it names (pid and start time)` };
+    if (!isSameProcess(recorded)) return { notOurs: `pid ${pid} is no longer the process started then (${file} is stale)` };
+    return { ours: recorded };
+  } finally {
+    await fh.close();
   }
 }
 
-async function signal(ctx: Context, pid: number, sig: 'TERM' | 'KILL' | 'HUP'): Promise<void> {
-  await ctx.runner.run({ file: 'kill', args: [`-${sig}`, String(pid)], privileged: true });
+async function writePidFile(ctx: Context, name: string, id: ProcessIdentity): Promise<void> {
+  const dir = runDir(ctx);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory() || st.uid !== process.geteuid?.() || st.mode & 0o022) {
+    throw new EnvironmentError(`${dir} is not a directory of this user's that only it can write`, `remove ${dir}, then run the command again`);
+  }
+  const file = pidFile(ctx, name);
+  await fs.rm(file, { force: true });
+  await fs.writeFile(file, `${id.pid}\n${id.startTime}\n${id.bootId}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW });
+}
+
+/** The process the pid file names, when it is ours; says why a pid file is ignored otherwise. */
+async function ours(ctx: Context, name: string): Promise<ProcessIdentity | undefined> {
+  const r = await readPidFile(ctx, name);
+  if (r && 'notOurs' in r) ctx.log.debug(`  ${name}: ignoring its pid file: ${r.notOurs}`);
+  return r && 'ours' in r ? r.ours : undefined;
+}
+
+/** Signals only the very process the tool started: its identity is checked again just before. */
+async function signal(ctx: Context, id: ProcessIdentity, sig: 'TERM' | 'KILL' | 'HUP'): Promise<void> {
+  if (!isSameProcess(id)) return;
+  await ctx.runner.run({ file: 'kill', args: [`-${sig}`, String(id.pid)], privileged: true });
 }
 
 /** The last lines of a log that may be large (CRI-O at debug level): only its end is read. */
@@ -50,15 +97,15 @@ export const supervisor: ServiceManager = {
   mode: 'supervised',
 
   async state(ctx, spec): Promise<ServiceState> {
-    const pid = await readPid(ctx, spec.name);
-    const running = pid !== undefined && alive(pid);
+    const pid = (await ours(ctx, spec.name))?.pid;
+    const running = pid !== undefined;
     const ready = await spec.ready(ctx);
     return {
       name: spec.name,
       mode: 'supervised',
       running: running || ready,
       ready,
-      pid: running ? pid : undefined,
+      pid,
       logFile: logFile(ctx, spec.name),
       detail: ready ? `ready${running ? ` (pid ${pid})` : ' (started outside this tool)'}` : running ? `pid ${pid} not answering` : 'not running',
     };
@@ -67,40 +114,39 @@ export const supervisor: ServiceManager = {
   async start(ctx, spec): Promise<void> {
     if (await spec.ready(ctx)) return;
     const log = logFile(ctx, spec.name);
-    if (!ctx.opts.dryRun) {
-      await fs.mkdir(path.dirname(log), { recursive: true });
-      await fs.mkdir(path.dirname(pidFile(ctx, spec.name)), { recursive: true });
-    }
-    let pid = await readPid(ctx, spec.name);
-    if (pid === undefined || !alive(pid)) {
+    if (!ctx.opts.dryRun) await fs.mkdir(path.dirname(log), { recursive: true });
+    let started = await ours(ctx, spec.name);
+    if (!started) {
       const [file, ...args] = spec.argv;
-      pid = await ctx.runner.spawnDetached({ file, args, privileged: true }, log);
+      const pid = await ctx.runner.spawnDetached({ file, args, privileged: true }, log);
       if (ctx.opts.dryRun) return;
-      await fs.writeFile(pidFile(ctx, spec.name), `${pid}\n`);
+      started = identify(pid);
+      if (!started) throw new EnvironmentError(`${spec.name} exited at once; last log lines (${log}):\n${await tail(log, 15)}`, `read ${log}, fix the cause, then run the command again`);
+      await writePidFile(ctx, spec.name, started);
     }
-    const started = pid;
-    const ok = await waitFor(() => spec.ready(ctx), spec.readyTimeoutMs ?? 60_000, () => !alive(started));
+    const id = started;
+    const ok = await waitFor(() => spec.ready(ctx), spec.readyTimeoutMs ?? 60_000, () => !isSameProcess(id));
     if (!ok) {
-      const why = alive(started) ? 'did not become ready in time' : 'exited';
+      const why = isSameProcess(id) ? 'did not become ready in time' : 'exited';
       throw new EnvironmentError(`${spec.name} ${why}; last log lines (${log}):\n${await tail(log, 15)}`, `read ${log}, fix the cause, then run the command again`);
     }
   },
 
   async stop(ctx, spec): Promise<void> {
-    const pid = await readPid(ctx, spec.name);
-    if (pid !== undefined && alive(pid)) {
-      await signal(ctx, pid, 'TERM');
-      if (!ctx.opts.dryRun && !(await waitFor(async () => !alive(pid), 30_000))) {
-        await signal(ctx, pid, 'KILL');
-        await waitFor(async () => !alive(pid), 5_000);
+    const id = await ours(ctx, spec.name);
+    if (id) {
+      await signal(ctx, id, 'TERM');
+      if (!ctx.opts.dryRun && !(await waitFor(async () => !isSameProcess(id), 30_000))) {
+        await signal(ctx, id, 'KILL');
+        await waitFor(async () => !isSameProcess(id), 5_000);
       }
     }
     if (!ctx.opts.dryRun) await fs.rm(pidFile(ctx, spec.name), { force: true });
   },
 
   async reload(ctx, spec): Promise<void> {
-    const pid = await readPid(ctx, spec.name);
-    if (pid !== undefined && alive(pid)) await signal(ctx, pid, 'HUP');
+    const id = await ours(ctx, spec.name);
+    if (id) await signal(ctx, id, 'HUP');
   },
 
   async restart(ctx, spec): Promise<void> {

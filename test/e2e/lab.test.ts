@@ -200,7 +200,7 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     });
 
     test('a stopped CRI-O: problem with the command that brings it back', async () => {
-      const pid = Number((await fs.readFile('/var/lib/crio-sigpoc/run/crio.pid', 'utf8')).trim());
+      const pid = Number((await fs.readFile('/run/crio-sigpoc/crio.pid', 'utf8')).split('\n')[0]);
       process.kill(pid, 'SIGTERM');
       for (let i = 0; i < 100 && (await running('crio')).length; i++) await new Promise((ok) => setTimeout(ok, 200));
       try {
