@@ -56,17 +56,29 @@ function flock(fh: fs.FileHandle, target: string, waitMs: number): Promise<boole
 export async function acquireRunLock(stateDir: string, waitMs = 120_000): Promise<() => Promise<void>> {
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const target = path.join(stateDir, 'lock');
-  const fh = await openLockFile(target);
-  try {
-    if (!(await flock(fh, target, waitMs))) {
-      throw new EnvironmentError(
-        `another crio-sigpoc run holds ${target} and did not finish within ${waitMs / 1000}s`,
-        `wait for it to finish (a stopped one continues with \`fg\`), or check \`ps -ef | grep crio-sigpoc\``,
-      );
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const fh = await openLockFile(target);
+    try {
+      if (!(await flock(fh, target, Math.max(0, deadline - Date.now())))) {
+        throw new EnvironmentError(
+          `another crio-sigpoc run holds ${target} and did not finish within ${waitMs / 1000}s`,
+          `wait for it to finish (a stopped one continues with \`fg\`), or check \`ps -ef | grep crio-sigpoc\``,
+        );
+      }
+      // A run removes the file as it lets go, so no lock file outlives the runs: a lock taken on a
+      // file no longer at the path guards nothing, and the one there now is tried instead.
+      const [held, there] = [await fh.stat(), await fs.lstat(target).catch(() => undefined)];
+      if (there && there.ino === held.ino && there.dev === held.dev) {
+        return async () => {
+          await fs.rm(target, { force: true });
+          await fh.close();
+        };
+      }
+    } catch (e) {
+      await fh.close();
+      throw e;
     }
-  } catch (e) {
     await fh.close();
-    throw e;
   }
-  return () => fh.close();
 }

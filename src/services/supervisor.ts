@@ -53,6 +53,8 @@ export async function readPidFile(ctx: Context, name: string): Promise<Recorded>
   }
 }
 
+export const pidFileText = (id: ProcessIdentity): string => `${id.pid}\n${id.startTime}\n${id.bootId}\n`;
+
 async function writePidFile(ctx: Context, name: string, id: ProcessIdentity): Promise<void> {
   const dir = runDir(ctx);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -62,7 +64,7 @@ async function writePidFile(ctx: Context, name: string, id: ProcessIdentity): Pr
   }
   const file = pidFile(ctx, name);
   await fs.rm(file, { force: true });
-  await fs.writeFile(file, `${id.pid}\n${id.startTime}\n${id.bootId}\n`, { mode: 0o600, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW });
+  await fs.writeFile(file, pidFileText(id), { mode: 0o600, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW });
 }
 
 /** The process the pid file names, when it is ours; says why a pid file is ignored otherwise. */
@@ -120,14 +122,15 @@ export const supervisor: ServiceManager = {
       const [file, ...args] = spec.argv;
       const pid = await ctx.runner.spawnDetached({ file, args, privileged: true }, log);
       if (ctx.opts.dryRun) return;
+      // Gone already (nothing recorded then): only whether the service answers is left to ask.
       started = identify(pid);
-      if (!started) throw new EnvironmentError(`${spec.name} exited at once; last log lines (${log}):\n${await tail(log, 15)}`, `read ${log}, fix the cause, then run the command again`);
-      await writePidFile(ctx, spec.name, started);
+      if (started) await writePidFile(ctx, spec.name, started);
     }
     const id = started;
-    const ok = await waitFor(() => spec.ready(ctx), spec.readyTimeoutMs ?? 60_000, () => !isSameProcess(id));
+    const living = (): boolean => id !== undefined && isSameProcess(id);
+    const ok = await waitFor(() => spec.ready(ctx), spec.readyTimeoutMs ?? 60_000, () => !living());
     if (!ok) {
-      const why = isSameProcess(id) ? 'did not become ready in time' : 'exited';
+      const why = living() ? 'did not become ready in time' : 'exited';
       throw new EnvironmentError(`${spec.name} ${why}; last log lines (${log}):\n${await tail(log, 15)}`, `read ${log}, fix the cause, then run the command again`);
     }
   },

@@ -48,6 +48,26 @@ test('a run paused (SIGSTOP) past any stale time keeps the lock, and finishes cl
   // Released: the next run takes it at once.
   const release = await acquireRunLock(state, 1_000);
   await release();
+  await assert.rejects(fs.access(path.join(state, 'lock')), 'no lock file outlives the runs');
+});
+
+test('two runs waiting while the holder lets go: exactly one at a time gets the lock', async () => {
+  const state = await stateDir();
+  const first = await acquireRunLock(state, 1_000);
+  let inside = 0;
+  let most = 0;
+  const run = async () => {
+    const release = await acquireRunLock(state, 10_000);
+    most = Math.max(most, ++inside);
+    await new Promise((r) => setTimeout(r, 300));
+    inside--;
+    await release();
+  };
+  const waiting = [run(), run()];
+  await new Promise((r) => setTimeout(r, 300));
+  await first();
+  await Promise.all(waiting);
+  assert.equal(most, 1);
 });
 
 test('the lock goes with its holder: a run killed with SIGKILL leaves nothing to wait for', async () => {

@@ -12,7 +12,8 @@ import { KUBERNETES_VERSION, kubePaths, nodeName } from '../../src/setup/kuberne
 import { renderKubeadmConfig, renderKubeletConfig, renderWrapperGoMod, stagingModules } from '../../src/setup/kubernetes/render.js';
 import { KUBERNETES_SERVICES } from '../../src/setup/kubernetes/specs.js';
 import { VERSIONS } from '../../src/core/settings.js';
-import { pidFile } from '../../src/services/supervisor.js';
+import { identify } from '../../src/core/proc.js';
+import { pidFile, pidFileText } from '../../src/services/supervisor.js';
 import { KUBERNETES_BINARIES, LAB_BINARIES } from '../../src/setup/binaries.js';
 import { cachedBinary } from '../../src/setup/go-build.js';
 import { LAB_PACKAGES } from '../../src/setup/index.js';
@@ -240,7 +241,7 @@ describe('clean-all with a cluster', () => {
     const ctx = testContext(root, new FakeRunner(), { dryRun: true });
     for (const s of [...KUBERNETES_SERVICES.map((x) => x.name), 'crio']) {
       await fs.mkdir(path.dirname(pidFile(ctx, s)), { recursive: true });
-      await fs.writeFile(pidFile(ctx, s), `${process.pid}\n`);
+      await fs.writeFile(pidFile(ctx, s), pidFileText(identify(process.pid)!), { mode: 0o600 });
     }
     await fs.mkdir(kubePaths(ctx.stateDir).dir, { recursive: true });
     await fs.writeFile(kubePaths(ctx.stateDir).kubeadmConfig, '');
