@@ -12,11 +12,14 @@ import { cachedBinary } from '../../src/setup/go-build.js';
 import { Guest, reapStaleGuests } from './guest.js';
 import type { RunResult } from './guest.js';
 import { guestImage, requireHostPrograms, SHARES } from './image.js';
+import { npmSeed } from './npm-seed.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const hostGoCache = '/var/cache/crio-sigpoc/go';
 const HOME = '/home/user';
 const CHECKOUT = `${HOME}/crio-sigpoc`;
+/** Where the guest mounts its copy of the host's npm seed (writable: npm adds to its cache). */
+const NPM_CACHE = '/var/cache/crio-sigpoc-npm';
 const timings: Record<string, number> = {};
 const log = (s: string): void => void process.stderr.write(`vm: ${s}\n`);
 
@@ -72,17 +75,21 @@ function listingDiff(a: Map<string, string>, b: Map<string, string>): string[] {
 }
 
 /**
- * This machine's network inspects TLS with its own CA (the host trusts it in
- * /usr/local/share/ca-certificates, and npm through cafile): the guest gets the same trust at run
- * time, so that the image stays the same across machines. Not part of the user's flow.
+ * What the harness gives the guest that is not part of the user's flow. This machine's network
+ * inspects TLS with its own CA (the host trusts it in /usr/local/share/ca-certificates): the guest
+ * gets the same trust at run time, so that the image stays the same across machines. And npm
+ * reads its cache from the host's seed (prefer-offline), so install.sh's downloads come from the
+ * host instead of the network; what the seed lacks npm still fetches.
  */
-async function trustHostNetwork(g: Guest): Promise<void> {
+async function harnessEnvironment(g: Guest): Promise<void> {
   const dir = '/usr/local/share/ca-certificates';
   const certs = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.crt'));
   for (const c of certs) await g.must(['sudo', 'tee', `${dir}/${c}`], { input: await fs.readFile(path.join(dir, c), 'utf8') });
-  if (!certs.length) return;
-  await g.must(['sudo', 'update-ca-certificates'], { timeoutMs: 120_000 });
-  await g.must(['sudo', 'tee', '/etc/npmrc'], { input: 'cafile=/etc/ssl/certs/ca-certificates.crt\n' });
+  if (certs.length) await g.must(['sudo', 'update-ca-certificates'], { timeoutMs: 120_000 });
+  await g.must(['sudo', 'mkdir', '-p', NPM_CACHE]);
+  await g.must(['sudo', 'mount', '-t', '9p', '-o', 'trans=virtio,version=9p2000.L,msize=262144', 'npmcache', NPM_CACHE]);
+  const npmrc = [...(certs.length ? ['cafile=/etc/ssl/certs/ca-certificates.crt'] : []), `cache=${NPM_CACHE}`, 'prefer-offline=true', ''];
+  await g.must(['sudo', 'tee', '/etc/npmrc'], { input: npmrc.join('\n') });
 }
 
 /** The host's Go-built lab binaries: nothing is built in the guest, so they must all be there. */
@@ -125,6 +132,12 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     await checkoutCopy(share);
     guest.share('checkout', share);
     guest.share('gocache', hostGoCache);
+    const seed = await npmSeed(log);
+    if (seed.built) timings['npm seed (cold)'] = seed.seconds;
+    // A copy per run: the guest's npm writes to its cache, the seed stays as it was filled.
+    const npmCopy = path.join(guest.runDir, 'npm');
+    await fs.cp(path.join(seed.dir, 'cache'), npmCopy, { recursive: true });
+    guest.share('npmcache', npmCopy, { writable: true });
     const onExit = (): void => guest?.killNow();
     process.once('exit', onExit);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (onExit(), process.exit(130)));
@@ -136,7 +149,7 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
       throw e;
     }
     log(`guest up in ${timings.boot} s, ssh on 127.0.0.1:${guest.port}`);
-    await trustHostNetwork(guest);
+    await harnessEnvironment(guest);
   });
 
   after(async () => {

@@ -13,6 +13,7 @@ import { GUEST_USER } from './image.js';
 export interface Share {
   tag: string;
   hostPath: string;
+  writable?: boolean;
 }
 
 export interface RunResult {
@@ -102,9 +103,9 @@ export class Guest {
     return new Guest(runDir, image);
   }
 
-  /** A host folder the guest mounts read-only by its tag (see the image's fstab). */
-  share(tag: string, hostPath: string): void {
-    this.shares.push({ tag, hostPath });
+  /** A host folder the guest mounts by its tag (see the image's fstab); read-only unless writable. */
+  share(tag: string, hostPath: string, opts: { writable?: boolean } = {}): void {
+    this.shares.push({ tag, hostPath, ...opts });
   }
 
   /** Starts QEMU (daemonized, pid file) and waits until ssh answers. */
@@ -136,7 +137,7 @@ export class Guest {
       '-display', 'none', '-monitor', 'none', '-serial', `file:${this.console}`,
       '-pidfile', this.pidFile, '-daemonize',
     ];
-    for (const s of this.shares) args.push('-virtfs', `local,path=${s.hostPath},mount_tag=${s.tag},security_model=none,readonly=on,id=${s.tag}`);
+    for (const s of this.shares) args.push('-virtfs', `local,path=${s.hostPath},mount_tag=${s.tag},security_model=none,${s.writable ? '' : 'readonly=on,'}id=${s.tag}`);
     return args;
   }
 
