@@ -13,6 +13,8 @@ interface LedgerEntry {
   backup: string | null;
   mode: number | null;
   installedSha256: string;
+  /** Directories the first write had to create (outermost first): clean-all removes them when empty. */
+  createdDirs?: string[];
 }
 type Ledger = Record<string, LedgerEntry>;
 
@@ -147,6 +149,7 @@ export class SystemFiles {
           else await this.rmAbs(target);
           out.push({ path: target, action: 'removed' });
         } else out.push({ path: target, action: 'already-original' });
+        if (!this.opts.dryRun) for (const dir of [...(entry.createdDirs ?? [])].reverse()) await this.rmdirIfEmpty(dir);
       } else {
         const original = await fs.readFile(entry.backup).catch(() => undefined);
         if (!original) {
@@ -191,7 +194,9 @@ export class SystemFiles {
       await fs.writeFile(backup, bytes, { mode: 0o600 });
       mode = st.mode & 0o7777;
     }
-    l[target] = { backup, mode, installedSha256: '' };
+    const createdDirs: string[] = [];
+    if (!st) for (let dir = path.dirname(target); !(await pathExists(dir)); dir = path.dirname(dir)) createdDirs.unshift(dir);
+    l[target] = { backup, mode, installedSha256: '', ...(createdDirs.length ? { createdDirs } : {}) };
     await this.saveLedger(l);
   }
 
@@ -204,6 +209,12 @@ export class SystemFiles {
   private async rmAbs(target: string): Promise<void> {
     if (this.opts.direct) await fs.rm(target, { force: true });
     else await must(this.opts.runner, { file: 'rm', args: ['-f', '--', target], privileged: true });
+  }
+
+  /** A directory the tool created goes once nothing else lives in it (a package may have added files since). */
+  private async rmdirIfEmpty(dir: string): Promise<void> {
+    if (this.opts.direct) await fs.rmdir(dir).catch(() => undefined);
+    else await this.opts.runner.run({ file: 'rmdir', args: ['--ignore-fail-on-non-empty', '--', dir], privileged: true });
   }
 
   /** Atomic placement through sudo: install beside the target, then rename over it. */

@@ -112,3 +112,20 @@ test('a dry run on a fresh machine (no keys yet) shows the whole plan, the key a
   assert.match(t.stdout, /while the cases run, the matrix adds to the node/);
   assert.deepEqual(await snapshot(root), before);
 });
+
+test('clean-all also removes the directories the tool created, and only those', async () => {
+  const { root, env } = await machine();
+  const dirs = async (): Promise<string[]> => {
+    const out: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await fs.readdir(d, { withFileTypes: true })) if (e.isDirectory()) (out.push(path.relative(root, path.join(d, e.name))), await walk(path.join(d, e.name)));
+    };
+    await walk(path.join(root, 'etc'));
+    return out.sort();
+  };
+  const before = await dirs();
+  assert.equal((await cli(['install-policy', '--root', root], env)).exitCode, 0);
+  assert.ok((await dirs()).includes('etc/containers/registries.d'), 'install-policy creates registries.d here');
+  assert.equal((await cli(['clean-all', '--yes', '--root', root], env)).exitCode, 0);
+  assert.deepEqual(await dirs(), before);
+});
