@@ -65,7 +65,9 @@ export async function crioLogFacts(ctx: Context, mode: ServiceMode): Promise<Cri
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { source: file, error: (e as Error).message };
   }
   if (mode !== 'systemd') return { error: `no ${file}, and no systemd journal to read` };
-  const r = await ctx.probe.run({ file: 'journalctl', args: ['-u', 'crio', '-n', '200', '--no-pager', '-o', 'short-iso'], readOnly: true, timeoutMs: 3_000 });
+  // A system unit's journal is root's (or the systemd-journal group's): a normal user's journalctl
+  // exits 0 showing nothing, so it runs through sudo; and a slow VM needs more than a few seconds.
+  const r = await ctx.probe.run({ file: 'journalctl', args: ['-u', 'crio', '-n', '200', '--no-pager', '-o', 'short-iso'], privileged: true, readOnly: true, timeoutMs: 10_000 });
   if (r.exitCode !== 0) return { source: 'journalctl -u crio', error: (r.stderr || r.stdout).trim().split('\n').pop() || `journalctl exited ${r.exitCode}` };
   return { source: 'journalctl -u crio (last 200 lines)', text: r.stdout };
 }

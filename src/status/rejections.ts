@@ -40,7 +40,9 @@ export async function rejectionFacts(ctx: Context, mode: ServiceMode, now = new 
   }
   if (mode !== 'systemd') return { since, error: `no ${file}, and no systemd journal to read` };
   const args = ['-u', 'crio', `--since=@${Math.floor(since.getTime() / 1000)}`, '--no-pager', '-o', 'cat', '--grep', 'SignatureValidationFailed'];
-  const r = await ctx.probe.run({ file: 'journalctl', args, readOnly: true, timeoutMs: 5_000 });
+  // A system unit's journal is root's (or the systemd-journal group's): a normal user's journalctl
+  // exits 0 showing nothing, so it runs through sudo; and a slow VM needs more than a few seconds.
+  const r = await ctx.probe.run({ file: 'journalctl', args, privileged: true, readOnly: true, timeoutMs: 10_000 });
   // journalctl --grep exits 1 when nothing matched.
   if (r.exitCode !== 0 && r.stdout.trim()) return { source: 'journalctl -u crio', since, error: (r.stderr || r.stdout).trim().split('\n').pop() };
   return { source: 'journalctl -u crio', since, rejections: r.exitCode === 0 ? recent(r.stdout) : [] };
