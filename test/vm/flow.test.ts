@@ -85,7 +85,8 @@ async function harnessEnvironment(g: Guest): Promise<void> {
   const dir = '/usr/local/share/ca-certificates';
   const certs = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.crt'));
   for (const c of certs) await g.must(['sudo', 'tee', `${dir}/${c}`], { input: await fs.readFile(path.join(dir, c), 'utf8') });
-  if (certs.length) await g.must(['sudo', 'update-ca-certificates'], { timeoutMs: 120_000 });
+  // Under emulation on a busy host the rehash of every certificate takes minutes.
+  if (certs.length) await g.must(['sudo', 'update-ca-certificates'], { timeoutMs: 600_000 });
   await g.must(['sudo', 'mkdir', '-p', NPM_CACHE]);
   await g.must(['sudo', 'mount', '-t', '9p', '-o', 'trans=virtio,version=9p2000.L,msize=262144', 'npmcache', NPM_CACHE]);
   const npmrc = [...(certs.length ? ['cafile=/etc/ssl/certs/ca-certificates.crt'] : []), `cache=${NPM_CACHE}`, 'prefer-offline=true', ''];
