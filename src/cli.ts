@@ -79,6 +79,25 @@ sub('clean', 'remove the test pods and test images from CRI-O so the next test v
 
 sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js'));
 
+program
+  .command('verify')
+  .argument('<image...>', 'images to ask CRI-O about: any registry the node reaches, by tag or digest')
+  .description("ask this node's CRI-O whether it admits each image, with the installed policy or a candidate")
+  .option('--policy <file>', 'try this policy.json instead, in a scratch namespace that exists only for the run')
+  .option('--key <file...>', "trust these cosign public keys for the images' repositories (on top of the policy)")
+  .option('--junit <file>', 'also write the answers as JUnit XML (a refused image is a failed testcase)')
+  .addHelpText('after', '\nExit codes: 0 every image admitted, 1 an image refused, 3 CRI-O never decided or does not answer.\n\nExample:\n  crio-sigpoc verify registry.example.com/team/app:1.4 --key team.pub\n')
+  .action(async (images: string[], _o: unknown, cmd: Command) => {
+    const { default: verify } = await import('./commands/verify.js');
+    process.exitCode = await verify(images, cmd.optsWithGlobals() as GlobalOptions);
+  });
+
+sub('audit', 'which running images CRI-O would refuse if a policy were enforced (warn mode)', 'crio-sigpoc audit --policy strict.json', () => import('./commands/audit.js'))
+  .option('--policy <file>', 'the candidate policy (default: the installed one), tried in a scratch namespace')
+  .option('--all-nodes', "every pod of the cluster (kubectl), grouped by namespace and workload, asked of this node's CRI-O", false)
+  .option('--concurrency <n>', 'images asked of CRI-O at once', '4')
+  .option('--junit <file>', 'also write one testcase per image (a refused one fails)');
+
 const policy = program.command('policy').description('lint the trust policy, or explain which scope decides for an image');
 policy
   .command('lint [policy]')

@@ -43,7 +43,7 @@ export async function verdictTable(verdicts: Verdict[], opts: TableOptions): Pro
 }
 
 /** Greedy wrap on spaces; a word longer than the line (an image reference) is broken, never cut. */
-function wrap(text: string, width: number): string {
+export function wrap(text: string, width: number): string {
   const lines: string[] = [];
   let line = '';
   for (let word of text.split(/\s+/).filter(Boolean)) {

@@ -28,9 +28,9 @@ export interface Condition {
 }
 
 export interface Pod {
-  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
-  spec?: { nodeName?: string; containers?: { name: string; image: string }[] };
-  status?: { phase?: string; reason?: string; message?: string; conditions?: Condition[]; containerStatuses?: ContainerStatus[] };
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+  spec?: { nodeName?: string; containers?: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] };
+  status?: { phase?: string; reason?: string; message?: string; conditions?: Condition[]; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] };
 }
 
 export interface KubeEvent {
@@ -116,6 +116,11 @@ export async function apply(ctx: Context, files: string[]): Promise<void> {
 /** The pods carrying a label selector, e.g. every test pod in one call however many nodes. */
 export async function listPods(ctx: Context, selector: string): Promise<Pod[]> {
   return (await getJson<{ items: Pod[] }>(ctx, ['get', 'pods', '-l', selector])).items;
+}
+
+/** Every pod of every namespace. */
+export async function allPods(ctx: Context): Promise<Pod[]> {
+  return (await getJson<{ items: Pod[] }>(ctx, ['get', 'pods', '--all-namespaces'])).items;
 }
 
 /**

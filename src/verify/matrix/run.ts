@@ -9,6 +9,7 @@ import { which } from '../../core/which.js';
 import type { Verdict } from '../verdict.js';
 import { crioService, serviceManager } from '../../services/index.js';
 import { runCrictl } from '../../crio/crictl.js';
+import { podConfig as podConfigIn } from '../../crio/pod-config.js';
 import { cosignBinary, cosignVersion } from '../../registry/cosign.js';
 import { statePaths } from '../../core/state.js';
 import type { PullOutcome } from '../pull-verdict.js';
@@ -39,26 +40,7 @@ export async function missingFor(ctx: Context, c: MatrixCase): Promise<string | 
   return undefined;
 }
 
-/**
- * A crictl pod config: only the metadata matters for a pull; host network and no infra for runp.
- * Written once per run, atomically: concurrent cases read the same file.
- */
-function podConfig(ctx: Context, namespace: string): Promise<string> {
-  return ctx.memo(`pod-config:${namespace}`, async () => {
-    const file = path.join(ctx.stateDir, 'matrix', `pod-${namespace}.json`);
-    const doc = {
-      metadata: { name: `sigpoc-${namespace}`, namespace, uid: `sigpoc-${namespace}-uid`, attempt: 1 },
-      log_directory: path.join(statePaths(ctx.stateDir).logsDir, 'pods', namespace),
-      linux: { security_context: { namespace_options: { network: 2, pid: 1 } } },
-    };
-    if (!ctx.opts.dryRun) {
-      const { default: writeFileAtomic } = await import('write-file-atomic');
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
-    }
-    return file;
-  });
-}
+const podConfig = (ctx: Context, namespace: string): Promise<string> => podConfigIn(ctx, 'matrix', namespace);
 
 const run = (ctx: Context, args: string[]): Promise<RunResult> => runCrictl(ctx, args);
 

@@ -1,0 +1,73 @@
+// What runs now, as `audit` needs it: each workload with the images of its containers, named by
+// the digest that runs (so the answer is about that content, and asking CRI-O pulls nothing new).
+import type { Context } from '../../core/context.js';
+import { CommandFailed, ok } from '../../core/command.js';
+import { crictl, runCrictl } from '../../crio/crictl.js';
+import type { Pod } from '../../setup/kubernetes/kubectl.js';
+import { allPods } from '../../setup/kubernetes/kubectl.js';
+
+export interface Workload {
+  namespace: string;
+  /** Kind/name of the owner (Deployment/web), or the pod or crictl sandbox itself. */
+  workload: string;
+  container: string;
+  /** The reference asked of CRI-O: repository@digest when the running digest is known. */
+  image: string;
+}
+
+const BY_DIGEST = /^(.+)@(sha256:[0-9a-f]{64})$/;
+
+async function crictlJson<T>(ctx: Context, args: string[]): Promise<T> {
+  const r = await runCrictl(ctx, [...args, '-o', 'json'], { timeoutMs: 30_000 });
+  if (!ok(r)) throw new CommandFailed(await crictl(ctx, [...args, '-o', 'json']), r);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** The repository@digest CRI-O stored for an image ID, preferring the repository the container names. */
+async function runningDigest(ctx: Context, imageRef: string, named: string): Promise<string> {
+  const r = await runCrictl(ctx, ['inspecti', '-o', 'json', imageRef], { timeoutMs: 20_000 });
+  if (!ok(r)) return named;
+  const digests: string[] = (JSON.parse(r.stdout) as { status?: { repoDigests?: string[] } }).status?.repoDigests ?? [];
+  const repo = named.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
+  return digests.find((d) => d.startsWith(`${repo}@`)) ?? digests.find((d) => BY_DIGEST.test(d)) ?? named;
+}
+
+/** Every container CRI-O knows on this node (running or not), with its pod's namespace. */
+export async function nodeWorkloads(ctx: Context): Promise<Workload[]> {
+  const [{ containers }, { items }] = await Promise.all([
+    crictlJson<{ containers: { podSandboxId: string; metadata: { name: string }; image: { image: string }; imageRef: string }[] }>(ctx, ['ps', '-a']),
+    crictlJson<{ items: { id: string; metadata: { name: string; namespace: string } }[] }>(ctx, ['pods']),
+  ]);
+  const pods = new Map(items.map((p) => [p.id, p.metadata]));
+  const digests = new Map<string, Promise<string>>();
+  return Promise.all(
+    containers.map(async (c) => {
+      const pod = pods.get(c.podSandboxId);
+      const key = `${c.imageRef} ${c.image.image}`;
+      if (!digests.has(key)) digests.set(key, runningDigest(ctx, c.imageRef, c.image.image));
+      return { namespace: pod?.namespace ?? '', workload: `pod/${pod?.name ?? c.podSandboxId.slice(0, 13)}`, container: c.metadata.name, image: await digests.get(key)! };
+    }),
+  );
+}
+
+/** The owner a person knows: a ReplicaSet's Deployment, a Job's CronJob is left as the Job. */
+function ownerOf(pod: Pod): string {
+  const owner = pod.metadata.ownerReferences?.[0];
+  if (!owner) return `pod/${pod.metadata.name}`;
+  const hash = pod.metadata.labels?.['pod-template-hash'];
+  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) return `deployment/${owner.name.slice(0, -hash.length - 1)}`;
+  return `${owner.kind.toLowerCase()}/${owner.name}`;
+}
+
+/** Every container of every pod in the cluster, by the digest its node runs when it is known. */
+export async function clusterWorkloads(ctx: Context): Promise<Workload[]> {
+  const out: Workload[] = [];
+  for (const pod of await allPods(ctx)) {
+    const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
+      const id = statuses.find((s) => s.name === c.name)?.imageID?.replace(/^[a-z-]+:\/\//, '') ?? '';
+      out.push({ namespace: pod.metadata.namespace ?? 'default', workload: ownerOf(pod), container: c.name, image: BY_DIGEST.test(id) ? id : c.image });
+    }
+  }
+  return out;
+}
