@@ -103,6 +103,44 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     assert.match(verdicts[1].reason, /SignatureValidationFailed/);
   });
 
+  test('audit --all-nodes: pods in two namespaces, the one started under a permissive policy would break', async () => {
+    const kubectl = (args: string[], input?: string) => execa('kubectl', [...args, '--request-timeout=30s'], { reject: false, env: { KUBECONFIG }, input });
+    const pod = (ns: string, image: string) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', namespace: ns }, spec: { automountServiceAccountToken: false, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image, command: ['sleep', '3600'] }] } });
+    for (const ns of ['e2e-audit-a', 'e2e-audit-b']) assert.equal((await kubectl(['create', 'namespace', ns])).exitCode, 0);
+    try {
+      // The unsigned workload starts while a permissive policy, like CRI-O's packages ship, is in place.
+      const strict = await fs.readFile('/etc/crio/policy.json');
+      await fs.writeFile('/etc/crio/policy.json', '{"default": [{"type": "insecureAcceptAnything"}]}\n');
+      try {
+        for (const [ns, image] of [['e2e-audit-a', '127.0.0.1:5003/alpine:3.20.3'], ['e2e-audit-b', '127.0.0.1:5003/unsigned/alpine:3.20.3']]) {
+          const c = await kubectl(['apply', '-f', '-'], pod(ns, image));
+          assert.equal(c.exitCode, 0, String(c.stderr));
+        }
+        for (const ns of ['e2e-audit-a', 'e2e-audit-b']) {
+          const w = await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/app', '--timeout=180s']);
+          assert.equal(w.exitCode, 0, `${ns}: ${w.stderr}`);
+        }
+      } finally {
+        await fs.writeFile('/etc/crio/policy.json', strict);
+      }
+      const r = await sigpoc(['audit', '--all-nodes', '--json']);
+      assert.equal(r.exitCode, 1, explain(r));
+      const doc = json(r);
+      const mine = (list: { namespace: string }[]) => list.filter((w) => w.namespace.startsWith('e2e-audit-'));
+      assert.deepEqual(mine(doc.workloads).map((w: any) => `${w.namespace}/${w.workload}/${w.container}`), ['e2e-audit-a/pod/app/app', 'e2e-audit-b/pod/app/app']);
+      const broken = mine(doc.wouldBreak) as { namespace: string; image: string; reason: string }[];
+      assert.deepEqual(broken.map((w) => w.namespace), ['e2e-audit-b']);
+      assert.match(broken[0].image, /^127\.0\.0\.1:5003\/unsigned\/alpine@sha256:[0-9a-f]{64}$/, 'asked by the digest that runs');
+      assert.match(broken[0].reason, /^SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists$/);
+      const signed = mine(doc.workloads).find((w) => w.namespace === 'e2e-audit-a') as unknown as { image: string };
+      assert.equal(doc.images.find((i: { image: string }) => i.image === signed.image).verdict, 'admitted');
+    } finally {
+      // The lab runs no namespace controller: the pods go, the namespaces stay until clean-all.
+      for (const ns of ['e2e-audit-a', 'e2e-audit-b']) await kubectl(['delete', 'pod', '-n', ns, 'app', '--grace-period=0', '--force']);
+    }
+  });
+
   test('status: the cluster check names the Ready node and the kubeconfig', async () => {
     const r = await sigpoc(['status', '--json']);
     const k = json(r).checks.find((c: { id: string }) => c.id === 'kubernetes');
