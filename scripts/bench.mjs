@@ -2,6 +2,8 @@
 // npm run bench: the tool's cost measured side by side with the bare commands it wraps, on the
 // lab (run `sudo crio-sigpoc setup --from source` first). Ratios matter, not absolute times.
 import { $ } from 'zx';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +24,38 @@ async function median(runs, fn) {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * Distinct images signed with the tool's key (one label each over the signed image), each used by
+ * a created container of one pod: what `audit` finds on a node running 50 workloads.
+ */
+async function prepareAudit(n) {
+  const key = '/var/lib/crio-sigpoc/keys/cosign.key';
+  const password = process.env.COSIGN_PASSWORD || (await fs.readFile('/var/lib/crio-sigpoc/keys/cosign.password', 'utf8').catch(() => ''));
+  const major = Number(/GitVersion:\s+v(\d+)/.exec((await $`cosign version`).stdout)?.[1]);
+  await $`docker pull ${SIGNED}`;
+  const refs = [];
+  for (let i = 0; i < n; i++) {
+    const tag = `127.0.0.1:5003/bench/audit-${i}:1`;
+    await $({ input: `FROM ${SIGNED}\nLABEL bench.audit=${i}\n` })`docker build -q -t ${tag} -`;
+    const push = await $`docker push ${tag}`;
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)[1];
+    const byDigest = `127.0.0.1:5003/bench/audit-${i}@${digest}`;
+    const v3 = major >= 3 ? ['--new-bundle-format=false', '--use-signing-config=false'] : [];
+    await $({ env: { ...process.env, COSIGN_PASSWORD: password } })`cosign sign --key ${key} --tlog-upload=false --yes ${v3} ${byDigest}`;
+    refs.push(byDigest);
+  }
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-'));
+  const pod = path.join(dir, 'pod.json');
+  await fs.writeFile(pod, JSON.stringify({ metadata: { name: 'bench-audit', namespace: 'bench-audit', uid: 'bench-audit-uid', attempt: 1 }, linux: { security_context: { namespace_options: { network: 2 } } } }));
+  const id = (await $`crictl ${endpoint} runp ${pod}`).stdout.trim();
+  for (const [i, ref] of refs.entries()) {
+    const ctr = path.join(dir, `ctr-${i}.json`);
+    await fs.writeFile(ctr, JSON.stringify({ metadata: { name: `c${i}` }, image: { image: ref }, command: ['/bin/sleep', '3600'], linux: {} }));
+    await $`crictl ${endpoint} create --with-pull ${id} ${ctr} ${pod}`;
+  }
+  return { id, refs };
 }
 
 const sigpoc = (args) => $`node ${cli} ${args}`.nothrow();
@@ -60,6 +94,36 @@ const two = await median(5, () => sigpoc(['test', '--offline', '--case', 'signed
 row('crio-sigpoc test (2 cases, warm)', two, 'bare rmi + 2 pulls', bare, 1.1);
 const matrix = await median(5, () => sigpoc(['test', '--offline']));
 row('crio-sigpoc test (whole matrix)', matrix, 'bare rmi + 2 pulls', bare, 1.0);
+
+// verify of one image: start-up plus one pull, against the same rmi + pull done bare.
+const bareOne = await median(5, async () => {
+  await $`crictl ${endpoint} rmi ${SIGNED}`.nothrow();
+  await $`crictl ${endpoint} pull ${SIGNED}`;
+});
+const verifyOne = await median(5, async () => {
+  await $`crictl ${endpoint} rmi ${SIGNED}`.nothrow();
+  await sigpoc(['verify', SIGNED]);
+});
+row('crio-sigpoc verify (1 image)', verifyOne, 'bare rmi + pull', bareOne, undefined);
+console.log(`${''.padEnd(34)} target ≤ 1.2 × bare + 150 ms = ${(1.2 * bareOne + 150).toFixed(0)} ms  ${verifyOne <= 1.2 * bareOne + 150 ? 'ok' : 'OVER TARGET'}`);
+
+// audit of 50 distinct images that containers on the node use, against the same 50 pulls by
+// digest done bare with the same concurrency (4).
+const AUDIT_IMAGES = 50;
+const auditPod = await prepareAudit(AUDIT_IMAGES);
+try {
+  const refs = auditPod.refs;
+  const bareAudit = await median(3, async () => {
+    const queue = [...refs];
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      for (let ref = queue.shift(); ref; ref = queue.shift()) await $`crictl ${endpoint} pull ${ref}`;
+    }));
+  });
+  const audit = await median(3, () => sigpoc(['audit', '--concurrency', '4']));
+  row(`crio-sigpoc audit (${AUDIT_IMAGES} images)`, audit, `bare ${AUDIT_IMAGES} pulls, 4 at a time`, bareAudit, 1.2);
+} finally {
+  await $`crictl ${endpoint} rmp -f ${auditPod.id}`.nothrow();
+}
 
 const status = await median(5, () => sigpoc(['status']));
 row('crio-sigpoc status', status, '', 0, 1000);
