@@ -119,6 +119,34 @@ policy
     process.exitCode = await explain(image, cmd.optsWithGlobals() as GlobalOptions);
   });
 
+policy
+  .command('add <scope>')
+  .description('add or replace a scope of a policy.json (created with reject-by-default and the pause image if missing), checked by the library and lint, with a diff')
+  .option('--policy <file>', 'the policy.json to edit', 'policy.json')
+  .option('--key <file...>', 'cosign public keys: a signature by any of them (keyPath / keyPaths)')
+  .option('--all-of', 'with several --key: a signature by each of them (one requirement per key)', false)
+  .option('--pki-ca <file>', 'your own X.509 root CA (pki caRootsPath) for cosign certificate signatures')
+  .option('--pki-intermediate <file>', 'intermediate CAs (pki caIntermediatesPath)')
+  .option('--subject-email <email>', 'with --pki-ca: the leaf certificate must name this email')
+  .option('--subject-hostname <host>', 'with --pki-ca: the leaf certificate must name this hostname')
+  .option('--gpg-key <file...>', 'GPG public keyrings: simple signing (signedBy GPGKeys), signatures from the registries.d lookaside')
+  .option('--accept', 'insecureAcceptAnything (no verification)', false)
+  .option('--reject', 'reject every image of the scope', false)
+  .addHelpText('after', '\nSCOPE is a transports.docker scope (host[:port][/namespace[/repo]][:tag|@digest], *.domain) or "default".\n\nExample:\n  crio-sigpoc policy add registry.example.com/team --key old.pub new.pub --policy policy.json\n')
+  .action(async (scope: string, _o: unknown, cmd: Command) => {
+    const { add } = await import('./commands/policy.js');
+    process.exitCode = await add(scope, cmd.optsWithGlobals() as GlobalOptions);
+  });
+policy
+  .command('remove <scope>')
+  .description('remove a scope from a policy.json, checked by the library and lint, with a diff')
+  .option('--policy <file>', 'the policy.json to edit', 'policy.json')
+  .addHelpText('after', '\nExample:\n  crio-sigpoc policy remove registry.example.com/team --policy policy.json\n')
+  .action(async (scope: string, _o: unknown, cmd: Command) => {
+    const { remove } = await import('./commands/policy.js');
+    process.exitCode = await remove(scope, cmd.optsWithGlobals() as GlobalOptions);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
