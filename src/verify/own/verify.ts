@@ -12,7 +12,8 @@ import { readRegistriesD } from '../../policy/registries-d.js';
 import { normaliseImage, refIdentity } from '../../policy/scope.js';
 import { manifestDigest } from '../../registry/client.js';
 import { crioService, serviceManager } from '../../services/index.js';
-import { classifyPull, policyPathsFromLog } from '../pull-verdict.js';
+import { policyPathsFromLog } from '../../crio/log-events.js';
+import { classifyPull } from '../pull-verdict.js';
 import type { Candidate } from './candidate.js';
 import { withScratchNamespace } from './scratch-namespace.js';
 
