@@ -183,12 +183,12 @@ describe("verify and audit: the user's own images and keys, asked of the real CR
     /** A pod in its own namespace running one container of the image. */
     async function run(namespace: string, ref: string): Promise<void> {
       const pod = path.join(dir, `pod-${namespace}.json`);
-      await fs.writeFile(pod, JSON.stringify({ metadata: { name: `e2e-${namespace}`, namespace, uid: `e2e-${namespace}-uid`, attempt: 1 }, linux: { security_context: { namespace_options: { network: 2 } } } }));
+      await fs.writeFile(pod, JSON.stringify({ metadata: { name: `e2e-${namespace}`, namespace, uid: `e2e-${namespace}-uid`, attempt: 1 }, log_directory: path.join(dir, 'logs', namespace), linux: { security_context: { namespace_options: { network: 2, pid: 1 } } } }));
       const id = await crictl(['runp', pod]);
       assert.equal(id.exitCode, 0, String(id.stderr));
       pods.push(String(id.stdout).trim());
       const ctr = path.join(dir, `ctr-${namespace}.json`);
-      await fs.writeFile(ctr, JSON.stringify({ metadata: { name: 'app' }, image: { image: ref }, command: ['/bin/sleep', '3600'], linux: {} }));
+      await fs.writeFile(ctr, JSON.stringify({ metadata: { name: 'app' }, image: { image: ref }, command: ['/bin/sleep', '3600'], log_path: 'app.log', linux: { security_context: { namespace_options: { network: 2, pid: 1 } } } }));
       const c = await crictl(['create', '--with-pull', String(id.stdout).trim(), ctr, pod]);
       assert.equal(c.exitCode, 0, String(c.stderr));
       const s = await crictl(['start', String(c.stdout).trim()]);
