@@ -1,6 +1,7 @@
 // The end-to-end suite drives the built CLI (dist/cli.js) against the real lab on this machine:
 // CRI-O, crictl, cosign, the registry and dockerd are the real programs, nothing is faked.
 import { execa } from 'execa';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { snapshot } from '../helpers/tree.js';
 
@@ -46,7 +47,10 @@ export async function systemSnapshot(): Promise<Record<string, string>> {
   return out;
 }
 
+/** Live processes of that name; a zombie has exited and only waits for init to collect it. */
 export async function running(name: string): Promise<number[]> {
   const r = await execa('pgrep', ['-x', name], { reject: false });
-  return String(r.stdout).split('\n').filter(Boolean).map(Number);
+  const pids = String(r.stdout).split('\n').filter(Boolean).map(Number);
+  const live = await Promise.all(pids.map((pid) => fs.readFile(`/proc/${pid}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) !== 'Z', () => false)));
+  return pids.filter((_, i) => live[i]);
 }
