@@ -6,6 +6,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultStateDir } from '../dist/core/context.js';
+import { podConfigDoc } from '../dist/crio/pod-config.js';
+import { signArgs } from '../dist/registry/cosign.js';
 
 $.verbose = false;
 $.quiet = true;
@@ -42,17 +45,18 @@ async function prepareAudit(n) {
     const push = await $`docker push ${tag}`;
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)[1];
     const byDigest = `127.0.0.1:5003/bench/audit-${i}@${digest}`;
-    const v3 = major >= 3 ? ['--new-bundle-format=false', '--use-signing-config=false'] : [];
-    await $({ env: { ...process.env, COSIGN_PASSWORD: password } })`cosign sign --key ${key} --tlog-upload=false --yes ${v3} ${byDigest}`;
+    await $({ env: { ...process.env, COSIGN_PASSWORD: password } })`cosign ${signArgs(major, key, byDigest)}`;
     refs.push(byDigest);
   }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-'));
   const pod = path.join(dir, 'pod.json');
-  await fs.writeFile(pod, JSON.stringify({ metadata: { name: 'bench-audit', namespace: 'bench-audit', uid: 'bench-audit-uid', attempt: 1 }, linux: { security_context: { namespace_options: { network: 2 } } } }));
+  // The product's sandbox config (host network, pod PID namespace); a container in it asks for the same namespaces.
+  const sandbox = podConfigDoc({ stateDir: defaultStateDir('/') }, 'bench-audit', 'bench-audit');
+  await fs.writeFile(pod, JSON.stringify(sandbox));
   const id = (await $`crictl ${endpoint} runp ${pod}`).stdout.trim();
   for (const [i, ref] of refs.entries()) {
     const ctr = path.join(dir, `ctr-${i}.json`);
-    await fs.writeFile(ctr, JSON.stringify({ metadata: { name: `c${i}` }, image: { image: ref }, command: ['/bin/sleep', '3600'], linux: {} }));
+    await fs.writeFile(ctr, JSON.stringify({ metadata: { name: `c${i}` }, image: { image: ref }, command: ['/bin/sleep', '3600'], log_path: `c${i}.log`, linux: { security_context: { namespace_options: sandbox.linux.security_context.namespace_options } } }));
     await $`crictl ${endpoint} create --with-pull ${id} ${ctr} ${pod}`;
   }
   return { id, refs };
