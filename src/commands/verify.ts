@@ -4,7 +4,7 @@ import { readCrioConfig } from '../crio/config.js';
 import { requireCrio } from '../services/steps.js';
 import { colourWanted } from '../ui/colour.js';
 import { candidatePolicy } from '../verify/own/candidate.js';
-import { admissionJunit, admissionSummary, admissionTable } from '../verify/own/report.js';
+import { admissionJunit, admissionSummary, admissionTable, preloadTable } from '../verify/own/report.js';
 import { admissionExitCode, askAdmission } from '../verify/own/verify.js';
 import { runCommand } from './run-command.js';
 
@@ -25,8 +25,8 @@ export default (images: string[], opts: VerifyOptions) =>
       if (!opts.json) process.stdout.write(`Plan (dry run, nothing changed):\n${plan.map((l) => `  ${l}\n`).join('')}  an image that was not in CRI-O's storage before is removed again (crictl rmi)\n`);
       return { exitCode: 0, json: { dryRun: true, plan, policy: candidate?.source } };
     }
-    await requireCrio(ctx);
-    const run = await askAdmission(ctx, images, { candidate });
+    if (!opts.json) preloadTable(colourWanted());
+    const run = await askAdmission(ctx, images, { candidate, ready: requireCrio(ctx) });
     if (opts.junit) await fs.writeFile(opts.junit, await admissionJunit(run.rows, 'crio-sigpoc verify'));
     const summary = admissionSummary(run.rows);
     if (!opts.json) {

@@ -15,4 +15,4 @@ export function serviceManager(ctx: Context): Promise<ServiceManager> {
 }
 
 export { crioService, dockerService, registryService } from './specs.js';
-export type { ServiceManager, ServiceSpec, ServiceState, ServiceMode } from './types.js';
+export type { LogMark, ServiceManager, ServiceSpec, ServiceState, ServiceMode } from './types.js';

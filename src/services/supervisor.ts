@@ -81,15 +81,20 @@ async function signal(ctx: Context, id: ProcessIdentity, sig: 'TERM' | 'KILL' | 
 }
 
 /** The last lines of a log that may be large (CRI-O at debug level): only its end is read. */
-async function tail(file: string, lines: number, maxBytes = 4 << 20): Promise<string> {
+async function tail(file: string, lines: number): Promise<string> {
+  return (await readFrom(file, 0)).split('\n').slice(-lines - 1).join('\n').trim();
+}
+
+/** The log from `offset` on, at most its last maxBytes; from its start if it shrank (rotated) since. */
+async function readFrom(file: string, offset: number, maxBytes = 4 << 20): Promise<string> {
   const fh = await fs.open(file, 'r').catch(() => undefined);
   if (!fh) return '';
   try {
     const { size } = await fh.stat();
-    const length = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(length);
-    await fh.read(buf, 0, length, size - length);
-    return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n').trim();
+    const from = Math.max(size < offset ? 0 : offset, size - maxBytes);
+    const buf = Buffer.alloc(size - from);
+    await fh.read(buf, 0, buf.length, from);
+    return buf.toString('utf8');
   } finally {
     await fh.close();
   }
@@ -158,4 +163,11 @@ export const supervisor: ServiceManager = {
   },
 
   logs: (ctx, spec, lines) => tail(logFile(ctx, spec.name), lines),
+
+  async logMark(ctx, spec) {
+    const st = await fs.stat(logFile(ctx, spec.name)).catch(() => undefined);
+    return { time: new Date(), offset: st?.size ?? 0 };
+  },
+
+  logsSince: (ctx, spec, mark) => readFrom(logFile(ctx, spec.name), mark.offset ?? 0),
 };

@@ -48,4 +48,12 @@ export const systemd: ServiceManager = {
     const r = await ctx.probe.run({ file: 'journalctl', args: ['-u', spec.unit, '-n', String(lines), '--no-pager', '-o', 'cat'], privileged: true, readOnly: true });
     return r.stdout;
   },
+
+  logMark: async () => ({ time: new Date() }),
+
+  /** The journal keeps whole seconds in --since: a line of the second before the mark may come too. */
+  async logsSince(ctx, spec, mark): Promise<string> {
+    const r = await ctx.probe.run({ file: 'journalctl', args: ['-u', spec.unit, `--since=@${Math.floor(mark.time.getTime() / 1000)}`, '--no-pager', '-o', 'cat'], privileged: true, readOnly: true });
+    return r.stdout;
+  },
 };

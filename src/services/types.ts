@@ -38,4 +38,14 @@ export interface ServiceManager {
   restart(ctx: Context, spec: ServiceSpec): Promise<void>;
   /** The last lines of the service's log (journal or log file). */
   logs(ctx: Context, spec: ServiceSpec, lines: number): Promise<string>;
+  /** Where the service's log ends now, so that a later read takes only what comes after. */
+  logMark(ctx: Context, spec: ServiceSpec): Promise<LogMark>;
+  /** What the log gained since the mark (at most the last 4 MiB of it). */
+  logsSince(ctx: Context, spec: ServiceSpec, mark: LogMark): Promise<string>;
+}
+
+/** A point in a service's log: its time, and for a log file its size then. */
+export interface LogMark {
+  time: Date;
+  offset?: number;
 }

@@ -21,10 +21,10 @@ export interface AuditResult {
 }
 
 export async function audit(ctx: Context, opts: { candidate?: Candidate; cluster: boolean; concurrency?: number; onDone?: (row: AdmissionRow, done: number, total: number) => void }): Promise<AuditResult> {
-  const workloads = opts.cluster ? await clusterWorkloads(ctx) : await nodeWorkloads(ctx);
+  const { workloads, stored } = opts.cluster ? { workloads: await clusterWorkloads(ctx), stored: undefined } : await nodeWorkloads(ctx);
   const images = [...new Set(workloads.map((w) => w.image))];
   let done = 0;
-  const run = await askAdmission(ctx, images, { candidate: opts.candidate, concurrency: opts.concurrency, onDone: (row) => opts.onDone?.(row, ++done, images.length) });
+  const run = await askAdmission(ctx, images, { candidate: opts.candidate, concurrency: opts.concurrency, stored, onDone: (row) => opts.onDone?.(row, ++done, images.length) });
   const byImage = new Map(run.rows.map((r) => [r.image, r]));
   const wouldBreak = workloads
     .map((w) => ({ ...w, verdict: byImage.get(w.image)!.verdict, reason: byImage.get(w.image)!.reason }))

@@ -6,6 +6,11 @@ import { wrap } from '../table.js';
 import type { Verdict } from '../verdict.js';
 import type { AdmissionRow } from './verify.js';
 
+/** The table's modules load while CRI-O pulls (the process only waits then), not after the pulls. */
+export function preloadTable(colour: boolean): void {
+  Promise.all([import('cli-table3'), loadChalk(colour)]).catch(() => {});
+}
+
 export async function admissionTable(rows: AdmissionRow[], opts: { colour: boolean; width?: number; label?: (r: AdmissionRow) => string }): Promise<string> {
   const [{ default: Table }, c] = await Promise.all([import('cli-table3'), loadChalk(opts.colour)]);
   const label = opts.label ?? ((r: AdmissionRow) => r.image);

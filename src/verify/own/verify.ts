@@ -11,6 +11,7 @@ import { explainImage, explainWith } from '../../policy/explain.js';
 import { readRegistriesD } from '../../policy/registries-d.js';
 import { normaliseImage, refIdentity } from '../../policy/scope.js';
 import { manifestDigest } from '../../registry/client.js';
+import type { LogMark, ServiceManager } from '../../services/index.js';
 import { crioService, serviceManager } from '../../services/index.js';
 import { policyPathsFromLog } from '../../crio/log-events.js';
 import { classifyPull } from '../pull-verdict.js';
@@ -43,16 +44,23 @@ export interface AdmissionRun {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-async function present(ctx: Context, image: string): Promise<boolean> {
-  return ok(await runCrictl(ctx, ['inspecti', image], { timeoutMs: 20_000 }));
+interface Stored {
+  /** CRI-O's image ID. */
+  id: string;
+  repoDigests: string[];
+}
+
+/** What CRI-O's storage holds under the name: one `inspecti`, undefined when nothing. */
+async function inspect(ctx: Context, image: string): Promise<Stored | undefined> {
+  const r = await runCrictl(ctx, ['inspecti', '-o', 'json', image], { timeoutMs: 20_000 });
+  if (!ok(r)) return undefined;
+  const status = (JSON.parse(r.stdout) as { status?: { id?: string; repoDigests?: string[] } }).status;
+  return status?.id ? { id: status.id, repoDigests: status.repoDigests ?? [] } : undefined;
 }
 
 /** The repo digest CRI-O stored for the image's repository. */
-async function storedDigest(ctx: Context, image: string, name: string): Promise<string | undefined> {
-  const r = await runCrictl(ctx, ['inspecti', '-o', 'json', image], { timeoutMs: 20_000 });
-  if (!ok(r)) return undefined;
-  const digests: string[] = (JSON.parse(r.stdout) as { status?: { repoDigests?: string[] } }).status?.repoDigests ?? [];
-  const mine = digests.find((d) => d.startsWith(`${name}@`)) ?? digests[0];
+function repoDigest(stored: Stored | undefined, name: string): string | undefined {
+  const mine = stored?.repoDigests.find((d) => d.startsWith(`${name}@`)) ?? stored?.repoDigests[0];
   const digest = mine?.slice(mine.indexOf('@') + 1);
   return digest && DIGEST.test(digest) ? digest : undefined;
 }
@@ -66,17 +74,29 @@ async function namedDigest(image: string): Promise<string | undefined> {
   return d && DIGEST.test(d) ? d : undefined;
 }
 
-async function askCrio(ctx: Context, image: string, namespace: string | undefined, scope: string): Promise<AdmissionRow> {
+/**
+ * One image asked of CRI-O. `known` says it is in storage already (the image of a running
+ * container), so nothing is asked before the pull; otherwise one `inspecti` tells whether it was.
+ * An image this run brought into storage leaves with it (the removal is pushed to `removals`);
+ * one that was there stays.
+ */
+async function askCrio(ctx: Context, image: string, opts: { namespace?: string; scope: string; known: boolean; removals: Promise<unknown>[] }): Promise<AdmissionRow> {
   const t0 = performance.now();
   const ref = normaliseImage(image);
-  const wasStored = await present(ctx, image);
-  const args = namespace ? ['pull', '--pod-config', await podConfig(ctx, 'verify', namespace), image] : ['pull', image];
+  const before = opts.known ? undefined : await inspect(ctx, image);
+  const args = opts.namespace ? ['pull', '--pod-config', await podConfig(ctx, 'verify', opts.namespace), image] : ['pull', image];
   const outcome = classifyPull(await runCrictl(ctx, args));
   const verdict: Admission = outcome.actual === 'accepted' ? 'admitted' : outcome.actual === 'rejected' ? 'refused' : 'error';
-  const digest = verdict === 'admitted' ? await storedDigest(ctx, image, ref.name) : await namedDigest(image);
-  // An image this run brought into storage leaves with it; one that was there stays.
-  if (verdict === 'admitted' && !wasStored) await runCrictl(ctx, ['rmi', image], { timeoutMs: 60_000 });
-  return { image, digest, verdict, reason: outcome.reason, scope, durationMs: Math.round(performance.now() - t0) };
+  let digest: string | undefined;
+  if (verdict !== 'admitted') digest = await namedDigest(image);
+  else if (ref.digest) digest = ref.digest;
+  else {
+    // The pull names the image ID it ended with: the same as before, and storage said it already.
+    const same = before && outcome.reason.includes(before.id.replace(/^sha256:/, ''));
+    digest = repoDigest(same ? before : await inspect(ctx, image), ref.name);
+  }
+  if (verdict === 'admitted' && !opts.known && !before) opts.removals.push(runCrictl(ctx, ['rmi', image], { timeoutMs: 60_000 }));
+  return { image, digest, verdict, reason: outcome.reason, scope: opts.scope, durationMs: Math.round(performance.now() - t0) };
 }
 
 /** The scope of the candidate (or of the installed policy) that decides for each image. */
@@ -91,19 +111,40 @@ async function scopes(ctx: Context, images: string[], candidate?: Candidate): Pr
 }
 
 /**
- * Each image asked of CRI-O once, `concurrency` at a time. With a candidate, every pull is made in
- * the scratch namespace, and the candidate exists on the node only for that time.
+ * CRI-O's log since the mark: the policy file each pull applied. A journal may show a line a
+ * moment after CRI-O answered, so the read is repeated, briefly, until each decided row has one.
  */
-export async function askAdmission(ctx: Context, images: string[], opts: { candidate?: Candidate; concurrency?: number; onDone?: (row: AdmissionRow) => void } = {}): Promise<AdmissionRun> {
+async function readPolicyPaths(ctx: Context, manager: ServiceManager, mark: LogMark, rows: AdmissionRow[]): Promise<void> {
+  const deadline = performance.now() + 1000;
+  for (;;) {
+    const log = await manager.logsSince(ctx, crioService(ctx), mark).catch(() => '');
+    for (const row of rows) row.policyPath = policyPathsFromLog(log, refIdentity(normaliseImage(row.image))).pop() ?? policyPathsFromLog(log, row.image).pop();
+    if (rows.every((r) => r.verdict === 'error' || r.policyPath) || performance.now() > deadline) return;
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+}
+
+/**
+ * Each image asked of CRI-O once, `concurrency` at a time. With a candidate, every pull is made in
+ * the scratch namespace, and the candidate exists on the node only for that time. `stored`: images
+ * known to be in CRI-O's storage (they stay there). `ready`: whether CRI-O answers, asked while the
+ * scopes are looked up; nothing is pulled unless it does.
+ */
+export async function askAdmission(
+  ctx: Context,
+  images: string[],
+  opts: { candidate?: Candidate; concurrency?: number; stored?: ReadonlySet<string>; ready?: Promise<void>; onDone?: (row: AdmissionRow) => void } = {},
+): Promise<AdmissionRun> {
   const unique = [...new Set(images)];
-  const decidedBy = await scopes(ctx, unique, opts.candidate);
-  const { default: pLimit } = await import('p-limit');
+  const manager = await serviceManager(ctx);
+  const [decidedBy, { default: pLimit }, mark] = await Promise.all([scopes(ctx, unique, opts.candidate), import('p-limit'), manager.logMark(ctx, crioService(ctx)), opts.ready]);
   const limit = pLimit(opts.concurrency ?? 4);
+  const removals: Promise<unknown>[] = [];
   const pullAll = (namespace?: string): Promise<AdmissionRow[]> =>
     Promise.all(
       unique.map((image) =>
         limit(async () => {
-          const row = await askCrio(ctx, image, namespace, decidedBy.get(image)!);
+          const row = await askCrio(ctx, image, { namespace, scope: decidedBy.get(image)!, known: Boolean(opts.stored?.has(image)), removals });
           opts.onDone?.(row);
           return row;
         }),
@@ -112,9 +153,7 @@ export async function askAdmission(ctx: Context, images: string[], opts: { candi
   const run = opts.candidate
     ? await withScratchNamespace(ctx, opts.candidate.text, async (namespace) => ({ rows: await pullAll(namespace), policy: opts.candidate!.source, namespace }))
     : { rows: await pullAll(), policy: 'the installed policy' };
-  // One read of CRI-O's log after the pulls: the policy file each pull applied.
-  const log = await (await serviceManager(ctx)).logs(ctx, crioService(ctx), 5000).catch(() => '');
-  for (const row of run.rows) row.policyPath = policyPathsFromLog(log, refIdentity(normaliseImage(row.image))).pop() ?? policyPathsFromLog(log, row.image).pop();
+  await Promise.all([readPolicyPaths(ctx, manager, mark, run.rows), ...removals]);
   return run;
 }
 

@@ -24,30 +24,35 @@ async function crictlJson<T>(ctx: Context, args: string[]): Promise<T> {
 }
 
 /** The repository@digest CRI-O stored for an image ID, preferring the repository the container names. */
-async function runningDigest(ctx: Context, imageRef: string, named: string): Promise<string> {
-  const r = await runCrictl(ctx, ['inspecti', '-o', 'json', imageRef], { timeoutMs: 20_000 });
-  if (!ok(r)) return named;
-  const digests: string[] = (JSON.parse(r.stdout) as { status?: { repoDigests?: string[] } }).status?.repoDigests ?? [];
+function runningDigest(digests: string[], named: string): string | undefined {
   const repo = named.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
-  return digests.find((d) => d.startsWith(`${repo}@`)) ?? digests.find((d) => BY_DIGEST.test(d)) ?? named;
+  return digests.find((d) => d.startsWith(`${repo}@`)) ?? digests.find((d) => BY_DIGEST.test(d));
+}
+
+export interface NodeWorkloads {
+  workloads: Workload[];
+  /** The images asked about that CRI-O's storage holds (by digest, from its image list). */
+  stored: Set<string>;
 }
 
 /** Every container CRI-O knows on this node (running or not), with its pod's namespace. */
-export async function nodeWorkloads(ctx: Context): Promise<Workload[]> {
-  const [{ containers }, { items }] = await Promise.all([
+export async function nodeWorkloads(ctx: Context): Promise<NodeWorkloads> {
+  // One listing each of containers, pods and images: as cheap for 50 images as for one.
+  const [{ containers }, { items }, { images }] = await Promise.all([
     crictlJson<{ containers: { podSandboxId: string; metadata: { name: string }; image: { image: string }; imageRef: string }[] }>(ctx, ['ps', '-a']),
     crictlJson<{ items: { id: string; metadata: { name: string; namespace: string } }[] }>(ctx, ['pods']),
+    crictlJson<{ images: { id: string; repoDigests?: string[] }[] }>(ctx, ['images']),
   ]);
   const pods = new Map(items.map((p) => [p.id, p.metadata]));
-  const digests = new Map<string, Promise<string>>();
-  return Promise.all(
-    containers.map(async (c) => {
-      const pod = pods.get(c.podSandboxId);
-      const key = `${c.imageRef} ${c.image.image}`;
-      if (!digests.has(key)) digests.set(key, runningDigest(ctx, c.imageRef, c.image.image));
-      return { namespace: pod?.namespace ?? '', workload: `pod/${pod?.name ?? c.podSandboxId.slice(0, 13)}`, container: c.metadata.name, image: await digests.get(key)! };
-    }),
-  );
+  const digests = new Map(images.map((i) => [i.id.replace(/^sha256:/, ''), i.repoDigests ?? []]));
+  const stored = new Set<string>();
+  const workloads = containers.map((c) => {
+    const pod = pods.get(c.podSandboxId);
+    const running = runningDigest(digests.get(c.imageRef.replace(/^sha256:/, '')) ?? [], c.image.image);
+    if (running) stored.add(running);
+    return { namespace: pod?.namespace ?? '', workload: `pod/${pod?.name ?? c.podSandboxId.slice(0, 13)}`, container: c.metadata.name, image: running ?? c.image.image };
+  });
+  return { workloads, stored };
 }
 
 /** The owner a person knows: a ReplicaSet's Deployment, a Job's CronJob is left as the Job. */
