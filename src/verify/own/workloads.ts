@@ -39,7 +39,7 @@ export interface NodeWorkloads {
 export async function nodeWorkloads(ctx: Context): Promise<NodeWorkloads> {
   // One listing each of containers, pods and images: as cheap for 50 images as for one.
   const [{ containers }, { items }, { images }] = await Promise.all([
-    crictlJson<{ containers: { podSandboxId: string; metadata: { name: string }; image: { image: string }; imageRef: string }[] }>(ctx, ['ps', '-a']),
+    crictlJson<{ containers: { podSandboxId: string; metadata: { name: string }; image: { image: string }; imageRef: string; imageId?: string }[] }>(ctx, ['ps', '-a']),
     crictlJson<{ items: { id: string; metadata: { name: string; namespace: string } }[] }>(ctx, ['pods']),
     crictlJson<{ images: { id: string; repoDigests?: string[] }[] }>(ctx, ['images']),
   ]);
@@ -48,7 +48,9 @@ export async function nodeWorkloads(ctx: Context): Promise<NodeWorkloads> {
   const stored = new Set<string>();
   const workloads = containers.map((c) => {
     const pod = pods.get(c.podSandboxId);
-    const running = runningDigest(digests.get(c.imageRef.replace(/^sha256:/, '')) ?? [], c.image.image);
+    // CRI-O names the image ID in imageId (imageRef is then repository@digest), older ones in imageRef.
+    const listed = digests.get((c.imageId || c.imageRef).replace(/^sha256:/, ''));
+    const running = runningDigest(listed ?? (BY_DIGEST.test(c.imageRef) ? [c.imageRef] : []), c.image.image);
     if (running) stored.add(running);
     return { namespace: pod?.namespace ?? '', workload: `pod/${pod?.name ?? c.podSandboxId.slice(0, 13)}`, container: c.metadata.name, image: running ?? c.image.image };
   });
