@@ -7,6 +7,16 @@ import type { Log } from '../ui/log.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
+/** Secrets the user may export for the tool: a child gets one only when its command passes it in env. */
+export const SECRET_ENV = ['COSIGN_PASSWORD'] as const;
+
+/** The environment of a child: the tool's own without its secrets, plus what the command asks for. */
+export function childEnv(extra: Record<string, string> = {}, inherited: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...inherited };
+  for (const name of SECRET_ENV) delete env[name];
+  return { ...env, ...extra };
+}
+
 /**
  * Privileged commands run directly as root and through sudo otherwise: sudo's own prompt on a
  * TTY, `sudo -n` without one so that a missing grant fails at once instead of hanging.
@@ -35,7 +45,9 @@ export class ExecaRunner implements Runner {
     }
     const r = await execa(real.file, real.args, {
       reject: false,
-      env: { ...process.env, ...(real.env ?? {}) },
+      // execa would add process.env back (secrets included) unless told not to.
+      env: childEnv(real.env),
+      extendEnv: false,
       cwd: real.cwd,
       inputFile: real.inputFile,
       stdin: real.inputFile ? undefined : 'ignore',
@@ -65,7 +77,7 @@ export class ExecaRunner implements Runner {
       const child = spawn(real.file, real.args, {
         detached: true,
         stdio: ['ignore', fd, fd],
-        env: { ...process.env, ...(real.env ?? {}) },
+        env: childEnv(real.env),
         cwd: real.cwd,
       });
       const pid = await new Promise<number>((resolve, reject) => {
