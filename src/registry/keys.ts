@@ -1,7 +1,8 @@
 // The cosign key pair, in the state directory. The passphrase reaches cosign only through its
 // environment: from COSIGN_PASSWORD, or generated once and kept 0600 beside the key.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { must } from '../core/command.js';
@@ -9,18 +10,66 @@ import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { cosignBinary } from './cosign.js';
 import { statePaths } from '../core/state.js';
-import { pathExists } from '../core/fs-exists.js';
+import { trustedStatePath } from '../core/trust.js';
+import { writeSecretFile } from '../core/secret-file.js';
 
+/**
+ * COSIGN_PASSWORD as the user gave it. Empty counts as unset: cosign would make a key without a
+ * passphrase, which nobody exporting the variable meant; a generated one is kept instead.
+ */
+export const envPassphrase = (): string | undefined => process.env.COSIGN_PASSWORD || undefined;
+
+const pairFiles = (dir: string) => ({ privateKey: path.join(dir, 'cosign.key'), publicKey: path.join(dir, 'cosign.pub'), password: path.join(dir, 'cosign.password') });
+
+/** The files of a key pair's directory that exist, each trusted first (ours, no link, tight modes). */
+export async function trustedPair(ctx: Context, dir: string): Promise<{ privateKey?: string; publicKey?: string; password?: string }> {
+  const o = { log: ctx.log, dryRun: ctx.opts.dryRun };
+  if (!(await trustedStatePath(dir, { ...o, type: 'dir', secret: true }))) return {};
+  const f = pairFiles(dir);
+  const has = async (p: string, secret: boolean): Promise<string | undefined> => ((await trustedStatePath(p, { ...o, type: 'file', secret })) ? p : undefined);
+  return { privateKey: await has(f.privateKey, true), publicKey: await has(f.publicKey, false), password: await has(f.password, true) };
+}
+
+/** A kept passphrase, read without following a link put in its place since it was trusted. */
+export const readSecret = (file: string): Promise<string> => fs.readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
 
 /** The passphrase for the private key, from the environment or the kept file. */
 export async function keyPassphrase(ctx: Context): Promise<string> {
-  if (process.env.COSIGN_PASSWORD !== undefined) return process.env.COSIGN_PASSWORD;
-  const file = statePaths(ctx.stateDir).password;
-  const kept = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const fromEnv = envPassphrase();
+  if (fromEnv !== undefined) return fromEnv;
+  const p = statePaths(ctx.stateDir);
+  const kept = (await trustedPair(ctx, p.keysDir)).password;
   if (kept === undefined) {
-    throw new UsageError(`the key's passphrase is neither in COSIGN_PASSWORD nor in ${file}`, 'export COSIGN_PASSWORD=<the passphrase>, or rotate the keys: crio-sigpoc gen-keys --force');
+    throw new UsageError(`the key's passphrase is neither in COSIGN_PASSWORD nor in ${p.password}`, 'export COSIGN_PASSWORD=<the passphrase>, or rotate the keys: crio-sigpoc gen-keys --force');
   }
-  return kept;
+  return readSecret(kept);
+}
+
+/**
+ * A new pair (and its passphrase when kept) in dir. It is made in a fresh 0700 directory beside
+ * dir and swapped in only once cosign succeeded: a failure leaves the old pair and passphrase working.
+ */
+export async function generateKeyPair(ctx: Context, dir: string, passphrase: string, keepPassphrase: boolean): Promise<void> {
+  const generate = (cwd: string) => must(ctx.runner, { file: cosignBinary(), args: ['generate-key-pair'], cwd, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'] });
+  if (ctx.opts.dryRun) return void (await generate(dir));
+  const parent = path.dirname(dir);
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+  const fresh = await fs.mkdtemp(path.join(parent, `.${path.basename(dir)}-new-`));
+  const old = `${fresh}-old`;
+  try {
+    await generate(fresh);
+    await fs.chmod(pairFiles(fresh).privateKey, 0o600);
+    if (keepPassphrase) await writeSecretFile(pairFiles(fresh).password, passphrase);
+    // Two renames, never a half-written pair: the old directory leaves whole, the new one comes whole.
+    const hadOld = await fs.rename(dir, old).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
+    await fs.rename(fresh, dir).catch(async (e) => {
+      if (hadOld) await fs.rename(old, dir);
+      throw e;
+    });
+    if (hadOld) await fs.rm(old, { recursive: true, force: true });
+  } finally {
+    await fs.rm(fresh, { recursive: true, force: true });
+  }
 }
 
 export function keysStep(opts: { force?: boolean } = {}): Step {
@@ -30,30 +79,14 @@ export function keysStep(opts: { force?: boolean } = {}): Step {
     title: 'cosign key pair',
     async check(ctx) {
       const p = statePaths(ctx.stateDir);
+      // Refused or tightened before anything else, even before a rotation replaces it.
+      const have = await trustedPair(ctx, p.keysDir);
       if (rotate) return todo('--force: rotating the key pair');
-      const have = (await pathExists(p.privateKey)) && (await pathExists(p.publicKey));
-      return have ? done(p.publicKey) : todo(`no key pair in ${p.keysDir}`);
+      return have.privateKey && have.publicKey ? done(p.publicKey) : todo(`no key pair in ${p.keysDir}`);
     },
     async apply(ctx) {
-      const p = statePaths(ctx.stateDir);
-      const fromEnv = process.env.COSIGN_PASSWORD;
-      const passphrase = fromEnv ?? randomBytes(24).toString('base64url');
-      if (!ctx.opts.dryRun) {
-        await fs.mkdir(p.keysDir, { recursive: true, mode: 0o700 });
-        await fs.rm(p.privateKey, { force: true });
-        await fs.rm(p.publicKey, { force: true });
-      }
-      await must(ctx.runner, {
-        file: cosignBinary(),
-        args: ['generate-key-pair'],
-        cwd: p.keysDir,
-        env: { COSIGN_PASSWORD: passphrase },
-        secretEnv: ['COSIGN_PASSWORD'],
-      });
-      if (ctx.opts.dryRun) return;
-      await fs.chmod(p.privateKey, 0o600);
-      if (fromEnv === undefined) await fs.writeFile(p.password, passphrase, { mode: 0o600 });
-      else await fs.rm(p.password, { force: true });
+      const fromEnv = envPassphrase();
+      await generateKeyPair(ctx, statePaths(ctx.stateDir).keysDir, fromEnv ?? randomBytes(24).toString('base64url'), fromEnv === undefined);
       rotate = false;
     },
   };

@@ -1,10 +1,9 @@
 // Signing with cosign by digest, in the format CRI-O can read (legacy `.sig`) or in cosign v3's
 // default Sigstore bundle, with the trusted key pair or a second one the policy does not know.
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../core/context.js';
 import { must } from '../core/command.js';
-import { keyPassphrase } from './keys.js';
+import { keyPassphrase, readSecret, trustedPair } from './keys.js';
 import { statePaths } from '../core/state.js';
 import { cosignVersion, signArgs } from './cosign.js';
 import { manifestDigest, signatureTag } from './client.js';
@@ -21,9 +20,11 @@ export interface Signer {
 export const otherKeyDir = (ctx: Context): string => path.join(ctx.stateDir, 'keys-other');
 
 async function keyFiles(ctx: Context, key: Signer['key']): Promise<{ privateKey: string; passphrase: string }> {
-  if (key === 'trusted') return { privateKey: statePaths(ctx.stateDir).privateKey, passphrase: ctx.opts.dryRun ? '' : await keyPassphrase(ctx) };
-  const dir = otherKeyDir(ctx);
-  return { privateKey: path.join(dir, 'cosign.key'), passphrase: await fs.readFile(path.join(dir, 'cosign.password'), 'utf8').catch(() => '') };
+  const dir = key === 'trusted' ? statePaths(ctx.stateDir).keysDir : otherKeyDir(ctx);
+  const found = await trustedPair(ctx, dir);
+  const privateKey = path.join(dir, 'cosign.key');
+  if (key === 'trusted') return { privateKey, passphrase: ctx.opts.dryRun ? '' : await keyPassphrase(ctx) };
+  return { privateKey, passphrase: found.password ? await readSecret(found.password) : '' };
 }
 
 /** Where the signature of digest lives: cosign's .sig tag, or the referrers fallback tag of a bundle. */

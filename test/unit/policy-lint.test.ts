@@ -166,6 +166,9 @@ test('install-policy refuses a policy with lint errors, exit 2, every file as it
     'var/lib/crio-sigpoc/keys/cosign.pub': await fs.readFile(PUBLIC_KEY, 'utf8'),
     'var/lib/crio-sigpoc/keys/cosign.key': 'placeholder: install-policy only copies the public key\n',
   });
+  // The key pair as gen-keys leaves it: a looser one would be tightened, a change of its own.
+  await fs.chmod(path.join(root, 'var/lib/crio-sigpoc/keys'), 0o700);
+  await fs.chmod(path.join(root, 'var/lib/crio-sigpoc/keys/cosign.key'), 0o600);
   const env = { CRIO_SIGPOC_STATE_DIR: path.join(root, 'var/lib/crio-sigpoc') };
   const before = await snapshot(root);
   const r = await cli(['install-policy', '--root', root, '--policy', path.join(FIXTURES, 'original-allow-specific-registry/etc/containers/policy.json')], env);

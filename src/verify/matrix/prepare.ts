@@ -7,11 +7,11 @@ import type { Context } from '../../core/context.js';
 import { must } from '../../core/command.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
-import { pathExists } from '../../core/fs-exists.js';
 import { buildAndPush, tagExists } from '../../registry/images.js';
 import type { Signer } from '../../registry/signing.js';
 import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
+import { generateKeyPair, trustedPair } from '../../registry/keys.js';
 import { manifestDigest, manifestUrl, putIndex } from '../../registry/client.js';
 
 const parse = (ref: string): { repository: string; tag: string } => {
@@ -25,18 +25,10 @@ export function otherKeyStep(): Step {
     id: 'matrix-other-key',
     title: 'a second cosign key pair the policy does not trust',
     async check(ctx) {
-      return (await pathExists(path.join(otherKeyDir(ctx), 'cosign.key'))) ? done() : todo('no second key pair');
+      return (await trustedPair(ctx, otherKeyDir(ctx))).privateKey ? done() : todo('no second key pair');
     },
     async apply(ctx) {
-      const dir = otherKeyDir(ctx);
-      const passphrase = randomBytes(24).toString('base64url');
-      if (!ctx.opts.dryRun) {
-        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-        await fs.rm(path.join(dir, 'cosign.key'), { force: true });
-        await fs.rm(path.join(dir, 'cosign.pub'), { force: true });
-        await fs.writeFile(path.join(dir, 'cosign.password'), passphrase, { mode: 0o600 });
-      }
-      await must(ctx.runner, { file: cosignBinary(), args: ['generate-key-pair'], cwd: dir, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'] });
+      await generateKeyPair(ctx, otherKeyDir(ctx), randomBytes(24).toString('base64url'), true);
     },
   };
 }

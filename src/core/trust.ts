@@ -1,0 +1,56 @@
+// State the tool reuses (keys, passphrases) must be what the tool itself wrote: ours, not a link,
+// not open to other users. Loose modes on our own files are tightened; anything else is refused.
+import type { Stats } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import { EnvironmentError } from './errors.js';
+import type { Log } from '../ui/log.js';
+
+export interface TrustOptions {
+  type: 'file' | 'dir';
+  /** Secret: no access at all for group and others (0600 files, 0700 dirs); else only not writable by them. */
+  secret: boolean;
+  log: Log;
+  /** Under --dry-run a loose mode is only reported. */
+  dryRun?: boolean;
+}
+
+const wantedMode = (mode: number, o: TrustOptions): number => (o.secret ? (o.type === 'dir' ? 0o700 : 0o600) : mode & ~0o022);
+
+/**
+ * Whether path exists, once it is trusted: opened without following links (no race between the
+ * check and the chmod), of the right type, owned by the effective user, its mode tightened if loose.
+ * Refuses (exit 3) a symlink, another type, or another owner, naming the path and the fix.
+ */
+export async function trustedStatePath(path: string, o: TrustOptions): Promise<boolean> {
+  const refuse = (why: string, fix = `remove it (rm -r ${path}) and run the command again, so that the tool makes it anew`): never => {
+    throw new EnvironmentError(`${path} ${why}: the tool does not trust it`, fix);
+  };
+  const uid = process.geteuid!();
+  const judge = (st: Stats): void => {
+    if (o.type === 'file' ? !st.isFile() : !st.isDirectory()) refuse(o.type === 'file' ? 'is not a regular file' : 'is not a directory');
+    if (st.uid !== uid) refuse(`is owned by uid ${st.uid}, not by the user running the tool (uid ${uid})`, `remove it (rm -r ${path}) or, if its content is yours, chown ${uid} ${path}, then run the command again`);
+  };
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (o.type === 'dir' ? constants.O_DIRECTORY : 0);
+  const handle = await fs.open(path, flags).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    const st = await fs.lstat(path);
+    if (st.isSymbolicLink()) refuse('is a symbolic link');
+    judge(st);
+    throw e;
+  });
+  if (!handle) return false;
+  try {
+    const st = await handle.stat();
+    judge(st);
+    const mode = st.mode & 0o7777;
+    const wanted = wantedMode(mode, o);
+    if (mode !== wanted) {
+      const octal = (m: number): string => m.toString(8).padStart(4, '0');
+      o.log.warn(`${path} had mode ${octal(mode)}, open to other users: ${o.dryRun ? 'would tighten' : 'tightened'} to ${octal(wanted)}`);
+      if (!o.dryRun) await handle.chmod(wanted);
+    }
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
