@@ -2,6 +2,7 @@
 // Wiring only: each subcommand loads its module on demand so that --help stays fast.
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './core/context.js';
+import { resolveRoot } from './core/root.js';
 
 type Loader = () => Promise<{ default: (opts: GlobalOptions & Record<string, unknown>) => Promise<number> }>;
 
@@ -11,7 +12,7 @@ const program = new Command('crio-sigpoc')
   .option('--dry-run', 'print the ordered plan (programs with argv, file writes) and change nothing', false)
   .option('--json', 'print one JSON document on stdout', false)
   .option('-v, --verbose', 'show every command and its output', false)
-  .option('--root <dir>', 'prefix for every system path (tests, inspection)', '/')
+  .option('--root <dir>', 'prefix for every system path (tests, inspection)', resolveRoot, '/')
   .option('-y, --yes', 'answer yes to confirmations', false)
   .showHelpAfterError('(run crio-sigpoc --help for usage)')
   // Usage errors exit 2 (1 means a verdict was wrong); commander's own messages are kept.
@@ -77,7 +78,11 @@ sub('watch', 'follow CRI-O\'s log: one line per signature refusal (pull or conta
 
 sub('clean', 'remove the test pods and test images from CRI-O so the next test verifies afresh', 'crio-sigpoc clean', () => import('./commands/clean.js'));
 
-sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js'));
+sub('clean-all', 'also remove registry, keys, and restore every system file the tool changed', 'crio-sigpoc clean-all --yes', () => import('./commands/clean-all.js')).option(
+  '--force',
+  'also put back files that someone changed after the tool installed them (kept by default)',
+  false,
+);
 
 program
   .command('verify')

@@ -15,18 +15,18 @@ async function confirmKeys(opts: GlobalOptions): Promise<void> {
   if (!yes) throw new UsageError('clean-all cancelled; nothing was changed', 'crio-sigpoc clean  (removes only the test pods and images)');
 }
 
-export default (opts: GlobalOptions) =>
+export default (opts: GlobalOptions & { force?: boolean }) =>
   stepsCommand(
     'clean-all',
     async (ctx) => {
       // Under --root only the files of that tree and the state are touched, never live services.
-      if (opts.root !== '/') return [restoreFilesStep(), removeStateStep({ keys: true })];
+      if (opts.root !== '/') return [restoreFilesStep({ force: opts.force }), removeStateStep({ keys: true })];
       const crioUp = await (await serviceManager(ctx)).state(ctx, crioService(ctx)).then((s) => s.ready, () => false);
       const steps: Step[] = [cleanPodsStep(), ...(crioUp ? [cleanImagesStep()] : [])];
       // What the user's own runs changed came after setup: put it back first.
       const user = await sudoUserStateDir(ctx);
-      const users = user ? [inStateDir(restoreFilesStep(), user), inStateDir(removeStateStep({ keys: true }), user)] : [];
-      return [...steps, stopRegistryStep(), stopSupervisedStep(), disableToolUnitsStep(), ...users, restoreFilesStep(), removeStateStep({ keys: true })];
+      const users = user ? [inStateDir(restoreFilesStep({ force: opts.force }), user), inStateDir(removeStateStep({ keys: true }), user)] : [];
+      return [...steps, stopRegistryStep(), stopSupervisedStep(), disableToolUnitsStep(), ...users, restoreFilesStep({ force: opts.force }), removeStateStep({ keys: true })];
     },
     () => confirmKeys(opts),
   )(opts);

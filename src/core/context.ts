@@ -64,6 +64,7 @@ export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: 
     recorder,
     dryRun: opts.dryRun,
     direct: isRoot() || opts.root !== '/',
+    log,
   });
   const cache = new Map<string, Promise<unknown>>();
   return {

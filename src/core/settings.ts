@@ -49,3 +49,6 @@ export const SYSTEM_PATHS = {
 } as const;
 
 export const LABEL = 'crio-verification';
+
+/** The system directories the tool writes in: its ledger names nothing outside them. */
+export const MANAGED_DIRS = ['/etc', '/usr/local/bin', '/root/.kube'] as const;

@@ -7,21 +7,35 @@ import type { Runner } from './command.js';
 import { must } from './command.js';
 import type { Recorder } from './plan.js';
 import { pathExists } from './fs-exists.js';
+import { EnvironmentError } from './errors.js';
+import { MANAGED_DIRS } from './settings.js';
+import { trustedStatePath } from './trust.js';
+import type { Log } from '../ui/log.js';
 
 interface LedgerEntry {
-  /** null: the file did not exist before the tool wrote it. */
+  /** A name in the state dir's backups/ (chosen by the tool); null: the file did not exist before. */
   backup: string | null;
   mode: number | null;
+  /** What the tool wrote ('absent' after a removal): a file changed since is not put back silently. */
   installedSha256: string;
-  /** Directories the first write had to create (outermost first): clean-all removes them when empty. */
-  createdDirs?: string[];
 }
 type Ledger = Record<string, LedgerEntry>;
 
+/** ledger.json: every entry a path the tool manages under the root it was written for. */
+interface LedgerDoc {
+  version: 2;
+  root: string;
+  files: Ledger;
+  /** Directories the tool created (outermost first): removed by clean-all when empty. */
+  dirs: string[];
+}
+
 export interface RestoreResult {
   path: string;
-  action: 'restored' | 'removed' | 'already-original' | 'missing-backup';
+  action: 'restored' | 'removed' | 'already-original' | 'missing-backup' | 'changed-kept';
 }
+
+const BACKUP_NAME = /^[0-9a-f]{16}-[^/]+$/;
 
 export class SystemFiles {
   constructor(
@@ -32,11 +46,17 @@ export class SystemFiles {
       recorder: Recorder;
       dryRun: boolean;
       direct: boolean;
+      log: Log;
+      /** Who must own the state dir and ledger (default: the effective user). */
+      owner?: number;
     },
   ) {}
 
-  /** The real path of a system path under --root. */
+  /** The real path of a system path under --root. Only normalised absolute paths: a `..` never leaves the root. */
   sys(p: string): string {
+    if (!path.isAbsolute(p) || path.posix.normalize(p) !== p || p.split('/').includes('..')) {
+      throw new EnvironmentError(`${p} is not a normalised absolute path (a relative path or one with ..); the tool writes no such path`, 'use an absolute path without . or .. parts in the setting that names it');
+    }
     return this.opts.root === '/' ? p : path.join(this.opts.root, p);
   }
 
@@ -44,18 +64,98 @@ export class SystemFiles {
     return path.join(this.opts.stateDir, 'ledger.json');
   }
 
-  async ledger(): Promise<Ledger> {
-    try {
-      return JSON.parse(await fs.readFile(this.ledgerFile, 'utf8')) as Ledger;
-    } catch {
-      return {};
-    }
+  private get backupDir(): string {
+    return path.join(this.opts.stateDir, 'backups');
   }
 
-  private async saveLedger(l: Ledger): Promise<void> {
-    const { default: writeFileAtomic } = await import('write-file-atomic');
+  /** The files the ledger records (real paths), after checking that it can be trusted. */
+  async ledger(): Promise<Ledger> {
+    return (await this.load()).files;
+  }
+
+  private async trust(): Promise<boolean> {
+    const o = { log: this.opts.log, dryRun: this.opts.dryRun, owner: this.opts.owner };
+    if (!(await trustedStatePath(this.opts.stateDir, { ...o, type: 'dir', secret: false }))) return false;
+    return trustedStatePath(this.ledgerFile, { ...o, type: 'file', secret: true });
+  }
+
+  private async load(): Promise<LedgerDoc> {
+    const empty: LedgerDoc = { version: 2, root: this.opts.root, files: {}, dirs: [] };
+    if (!(await this.trust())) return empty;
+    const text = await fs.readFile(this.ledgerFile, 'utf8');
+    const refuse = (why: string): never => {
+      throw new EnvironmentError(`${this.ledgerFile} ${why}; clean-all will not act on it`, `look at it, then move it away if it is not the tool's: mv ${this.ledgerFile} ${this.ledgerFile}.refused`);
+    };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return refuse('does not parse as JSON');
+    }
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return refuse('is not a JSON object');
+    const doc = raw as Record<string, unknown>;
+    // A ledger from before version 2 is the bare map of entries, written for this root.
+    const legacy = doc.version === undefined;
+    if (!legacy && doc.version !== 2) refuse(`has version ${JSON.stringify(doc.version)}, which this crio-sigpoc does not know`);
+    if (!legacy && doc.root !== this.opts.root) refuse(`was written for --root ${JSON.stringify(doc.root)}, not ${this.opts.root}`);
+    const entries = (legacy ? doc : doc.files) as Record<string, unknown>;
+    if (!entries || typeof entries !== 'object') refuse('has no files');
+    const out: LedgerDoc = { ...empty };
+    const dirs = new Set<string>();
+    for (const [target, value] of Object.entries(entries)) {
+      if (!this.managed(target)) refuse(`names ${target}, which is not a path the tool manages under ${this.opts.root}`);
+      const e = value as Record<string, unknown>;
+      if (!e || typeof e !== 'object') refuse(`has a malformed entry for ${target}`);
+      let backup = e.backup;
+      // Older ledgers stored the backup's full path: accepted only when it is in our backups/.
+      if (typeof backup === 'string' && path.isAbsolute(backup) && path.dirname(backup) === this.backupDir) backup = path.basename(backup);
+      if (backup !== null && (typeof backup !== 'string' || !BACKUP_NAME.test(backup))) refuse(`has a backup for ${target} that the tool did not name`);
+      if (e.mode !== null && !Number.isInteger(e.mode)) refuse(`has a malformed mode for ${target}`);
+      out.files[target] = { backup: backup as string | null, mode: e.mode === null ? null : (e.mode as number) & 0o777, installedSha256: typeof e.installedSha256 === 'string' ? e.installedSha256 : '' };
+      for (const d of (Array.isArray(e.createdDirs) ? e.createdDirs : []) as unknown[]) dirs.add(String(d));
+    }
+    for (const d of (Array.isArray(doc.dirs) ? doc.dirs : []) as unknown[]) dirs.add(String(d));
+    for (const d of dirs) if (!this.creatable(d)) refuse(`names the directory ${d}, which is not one the tool creates`);
+    out.dirs = [...dirs];
+    return out;
+  }
+
+  /** A real path is the tool's when it lies strictly inside one of the system dirs it manages, under this root. */
+  private managed(real: string): boolean {
+    if (typeof real !== 'string' || !path.isAbsolute(real) || path.resolve(real) !== real) return false;
+    return MANAGED_DIRS.some((m) => real.startsWith(this.real(m) + '/') || real === this.real(m));
+  }
+
+  /** A directory the tool may have created: inside a managed dir, or one of their parents under --root. */
+  private creatable(dir: string): boolean {
+    if (this.managed(dir)) return true;
+    const root = this.opts.root === '/' ? '' : this.opts.root;
+    return path.resolve(dir) === dir && dir.startsWith(root + '/') && MANAGED_DIRS.some((m) => this.real(m).startsWith(dir + '/'));
+  }
+
+  private real(p: string): string {
+    return this.opts.root === '/' ? p : path.join(this.opts.root, p);
+  }
+
+  private async save(doc: LedgerDoc): Promise<void> {
     await fs.mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.ledgerFile, JSON.stringify(l, null, 2) + '\n', { mode: 0o600 });
+    await this.trust();
+    await writeExclusive(this.ledgerFile, JSON.stringify(doc, null, 2) + '\n', 0o600);
+  }
+
+  /**
+   * Refuses a target under --root that a symlink (in it or in a parent) leads out of the root:
+   * the tool writes inside the tree it was given, nowhere else.
+   */
+  private async contained(target: string): Promise<void> {
+    if (this.opts.root === '/') return;
+    const root = await fs.realpath(this.opts.root);
+    let existing = target;
+    while (!(await fs.lstat(existing).then(() => true, () => false))) existing = path.dirname(existing);
+    const resolved = await fs.realpath(existing).catch(() => existing);
+    if (resolved !== root && !resolved.startsWith(root + '/')) {
+      throw new EnvironmentError(`${target} leads out of --root ${this.opts.root} (through a symbolic link to ${resolved}); the tool does not write there`, `remove the link under ${this.opts.root}, or use a --root without it`);
+    }
   }
 
   async read(p: string): Promise<string | undefined> {
@@ -94,10 +194,17 @@ export class SystemFiles {
     return (st.mode & 0o7777) === mode;
   }
 
+  private async target(p: string): Promise<string> {
+    const target = this.sys(p);
+    if (!this.managed(target)) throw new EnvironmentError(`${p} is outside the system directories the tool manages (${MANAGED_DIRS.join(', ')}); it writes nothing there`, `point the setting that names ${p} at a path under /etc`);
+    await this.contained(target);
+    return target;
+  }
+
   /** Installs content at a system path; a no-op when it is already there. */
   async install(p: string, content: string | Buffer, mode = 0o644): Promise<'unchanged' | 'written'> {
+    const target = await this.target(p);
     if (await this.matches(p, content, mode)) return 'unchanged';
-    const target = this.sys(p);
     if (this.opts.dryRun) {
       this.opts.recorder.write(target, content, mode);
       return 'written';
@@ -106,7 +213,6 @@ export class SystemFiles {
     this.opts.recorder.write(target, content, mode);
     if (this.opts.direct) {
       const { default: writeFileAtomic } = await import('write-file-atomic');
-      await fs.mkdir(path.dirname(target), { recursive: true });
       await writeFileAtomic(target, content, { mode });
       await fs.chmod(target, mode);
     } else {
@@ -127,83 +233,107 @@ export class SystemFiles {
   }
 
   async remove(p: string): Promise<'unchanged' | 'removed'> {
+    const target = await this.target(p);
     if (!(await this.exists(p))) return 'unchanged';
-    const target = this.sys(p);
     this.opts.recorder.remove(target);
     if (this.opts.dryRun) return 'removed';
     await this.backupOnce(target);
-    if (this.opts.direct) await fs.rm(target, { force: true });
-    else await must(this.opts.runner, { file: 'rm', args: ['-f', '--', target], privileged: true });
+    await this.rmAbs(target);
     await this.record(target, 'absent');
     return 'removed';
   }
 
-  /** Puts back every file the ledger knows, then forgets them. */
-  async restoreAll(): Promise<RestoreResult[]> {
-    const l = await this.ledger();
+  /** The entries clean-all would act on: all, or (without force) those not changed since the tool wrote them. */
+  async pending(opts: { force?: boolean } = {}): Promise<{ target: string; changed: boolean }[]> {
+    const doc = await this.load();
+    const out: { target: string; changed: boolean }[] = [];
+    for (const [target, entry] of Object.entries(doc.files)) out.push({ target, changed: !opts.force && (await this.changedSince(target, entry)) });
+    return out;
+  }
+
+  /** Did someone change the file after the tool last wrote (or removed) it? */
+  private async changedSince(target: string, entry: LedgerEntry): Promise<boolean> {
+    if (!entry.installedSha256) return false;
+    const current = await fs.readFile(target).catch(() => undefined);
+    if (entry.installedSha256 === 'absent') return current !== undefined;
+    return current === undefined || sha256(current) !== entry.installedSha256;
+  }
+
+  /** Puts back every file the ledger knows, then forgets them; a file changed since is kept unless force. */
+  async restoreAll(opts: { force?: boolean } = {}): Promise<RestoreResult[]> {
+    const doc = await this.load();
     const out: RestoreResult[] = [];
-    for (const [target, entry] of Object.entries(l).reverse()) {
-      if (entry.backup === null) {
-        if (await pathExists(target)) {
-          if (this.opts.dryRun) this.opts.recorder.remove(target);
-          else await this.rmAbs(target);
-          out.push({ path: target, action: 'removed' });
-        } else out.push({ path: target, action: 'already-original' });
-        if (!this.opts.dryRun) for (const dir of [...(entry.createdDirs ?? [])].reverse()) await this.rmdirIfEmpty(dir);
-      } else {
-        const original = await fs.readFile(entry.backup).catch(() => undefined);
-        if (!original) {
-          out.push({ path: target, action: 'missing-backup' });
-          continue;
-        }
-        const mode = entry.mode ?? 0o644;
-        const current = await fs.readFile(target).catch(() => undefined);
-        if (current?.equals(original)) {
-          out.push({ path: target, action: 'already-original' });
-        } else {
-          if (this.opts.dryRun) this.opts.recorder.write(target, original, mode);
-          else if (this.opts.direct) {
-            const { default: writeFileAtomic } = await import('write-file-atomic');
-            await fs.mkdir(path.dirname(target), { recursive: true });
-            await writeFileAtomic(target, original, { mode });
-            await fs.chmod(target, mode);
-          } else await this.sudoPlace(entry.backup, target, mode);
-          out.push({ path: target, action: 'restored' });
-        }
+    for (const [target, entry] of Object.entries(doc.files).reverse()) {
+      await this.contained(target);
+      const original = entry.backup === null ? null : await fs.readFile(path.join(this.backupDir, entry.backup)).catch(() => undefined);
+      if (original === undefined) {
+        out.push({ path: target, action: 'missing-backup' });
+        continue;
       }
-      if (!this.opts.dryRun) delete l[target];
+      const current = await fs.readFile(target).catch(() => undefined);
+      const isOriginal = original === null ? current === undefined : current?.equals(original) === true;
+      if (isOriginal) out.push({ path: target, action: 'already-original' });
+      else if (!opts.force && (await this.changedSince(target, entry))) {
+        out.push({ path: target, action: 'changed-kept' });
+        continue;
+      } else if (original === null) {
+        if (this.opts.dryRun) this.opts.recorder.remove(target);
+        else await this.rmAbs(target);
+        out.push({ path: target, action: 'removed' });
+      } else {
+        const mode = entry.mode ?? 0o644;
+        if (this.opts.dryRun) this.opts.recorder.write(target, original, mode);
+        else if (this.opts.direct) {
+          const { default: writeFileAtomic } = await import('write-file-atomic');
+          await writeFileAtomic(target, original, { mode });
+          await fs.chmod(target, mode);
+        } else await this.sudoPlace(path.join(this.backupDir, entry.backup!), target, mode);
+        out.push({ path: target, action: 'restored' });
+      }
+      if (!this.opts.dryRun) delete doc.files[target];
     }
-    if (!this.opts.dryRun) {
-      await this.saveLedger(l);
-      if (Object.keys(l).length === 0) await fs.rm(path.join(this.opts.stateDir, 'backups'), { recursive: true, force: true });
+    if (!this.opts.dryRun && Object.keys(doc.files).length === 0) {
+      for (const dir of [...doc.dirs].reverse()) await this.rmdirIfEmpty(dir);
+      doc.dirs = [];
+    }
+    if (!this.opts.dryRun && (await pathExists(this.ledgerFile))) {
+      await this.save(doc);
+      if (Object.keys(doc.files).length === 0) await fs.rm(this.backupDir, { recursive: true, force: true });
     }
     return out;
   }
 
   private async backupOnce(target: string): Promise<void> {
-    const l = await this.ledger();
-    if (l[target]) return;
+    const doc = await this.load();
+    if (doc.files[target]) return;
     let backup: string | null = null;
     let mode: number | null = null;
-    const st = await fs.stat(target).catch(() => undefined);
+    const st = await fs.lstat(target).catch(() => undefined);
     if (st) {
-      const dir = path.join(this.opts.stateDir, 'backups');
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-      backup = path.join(dir, `${sha256(target).slice(0, 16)}-${path.basename(target)}`);
+      if (!st.isFile()) throw new EnvironmentError(`${target} is not a regular file (a link or a directory); the tool does not replace it`, `look at it: ls -l ${target}`);
+      await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
+      backup = `${sha256(target).slice(0, 16)}-${path.basename(target)}`;
       const bytes = this.opts.direct ? await fs.readFile(target) : Buffer.from((await must(this.opts.runner, { file: 'cat', args: ['--', target], privileged: true, readOnly: true })).stdout);
-      await fs.writeFile(backup, bytes, { mode: 0o600 });
-      mode = st.mode & 0o7777;
+      await writeExclusive(path.join(this.backupDir, backup), bytes, 0o600);
+      mode = st.mode & 0o777;
+    } else {
+      // Parents the tool creates get an explicit mode and are recorded, so clean-all can take them away.
+      const created: string[] = [];
+      for (let dir = path.dirname(target); !(await pathExists(dir)); dir = path.dirname(dir)) created.unshift(dir);
+      for (const dir of created) {
+        if (this.opts.direct) await fs.mkdir(dir, { mode: 0o755 });
+        else await must(this.opts.runner, { file: 'install', args: ['-d', '-m', '0755', '--', dir], privileged: true });
+        if (!doc.dirs.includes(dir)) doc.dirs.push(dir);
+      }
     }
-    const createdDirs: string[] = [];
-    if (!st) for (let dir = path.dirname(target); !(await pathExists(dir)); dir = path.dirname(dir)) createdDirs.unshift(dir);
-    l[target] = { backup, mode, installedSha256: '', ...(createdDirs.length ? { createdDirs } : {}) };
-    await this.saveLedger(l);
+    doc.files[target] = { backup, mode, installedSha256: '' };
+    await this.save(doc);
   }
 
   private async record(target: string, sha: string): Promise<void> {
-    const l = await this.ledger();
-    if (l[target]) l[target].installedSha256 = sha;
-    await this.saveLedger(l);
+    const doc = await this.load();
+    if (doc.files[target]) doc.files[target].installedSha256 = sha;
+    await this.save(doc);
   }
 
   private async rmAbs(target: string): Promise<void> {
@@ -220,9 +350,26 @@ export class SystemFiles {
   /** Atomic placement through sudo: install beside the target, then rename over it. */
   private async sudoPlace(source: string, target: string, mode: number): Promise<void> {
     const tmp = `${target}.crio-sigpoc.tmp`;
-    await must(this.opts.runner, { file: 'install', args: ['-D', '-m', mode.toString(8), '-T', source, tmp], privileged: true });
+    await must(this.opts.runner, { file: 'install', args: ['-m', mode.toString(8), '-T', source, tmp], privileged: true });
     await must(this.opts.runner, { file: 'mv', args: ['-f', '-T', tmp, target], privileged: true });
   }
+}
+
+/**
+ * Writes a file the tool owns alone: a fresh temporary opened exclusively without following
+ * links, renamed over the target. A temporary a killed run left behind is replaced, not reused.
+ */
+async function writeExclusive(file: string, content: string | Buffer, mode: number): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await fs.rm(tmp, { force: true });
+  const h = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
+  try {
+    await h.writeFile(content);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await fs.rename(tmp, file);
 }
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');

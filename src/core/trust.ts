@@ -12,6 +12,8 @@ export interface TrustOptions {
   log: Log;
   /** Under --dry-run a loose mode is only reported. */
   dryRun?: boolean;
+  /** The uid that must own it: the effective user's unless said (another user's state dir under sudo). */
+  owner?: number;
 }
 
 const wantedMode = (mode: number, o: TrustOptions): number => (o.secret ? (o.type === 'dir' ? 0o700 : 0o600) : mode & ~0o022);
@@ -25,7 +27,7 @@ export async function trustedStatePath(path: string, o: TrustOptions): Promise<b
   const refuse = (why: string, fix = `remove it (rm -r ${path}) and run the command again, so that the tool makes it anew`): never => {
     throw new EnvironmentError(`${path} ${why}: the tool does not trust it`, fix);
   };
-  const uid = process.geteuid!();
+  const uid = o.owner ?? process.geteuid!();
   const judge = (st: Stats): void => {
     if (o.type === 'file' ? !st.isFile() : !st.isDirectory()) refuse(o.type === 'file' ? 'is not a regular file' : 'is not a directory');
     if (st.uid !== uid) refuse(`is owned by uid ${st.uid}, not by the user running the tool (uid ${uid})`, `remove it (rm -r ${path}) or, if its content is yours, chown ${uid} ${path}, then run the command again`);

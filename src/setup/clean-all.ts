@@ -136,21 +136,25 @@ export function disableToolUnitsStep(): Step {
   };
 }
 
-export function restoreFilesStep(): Step {
+export function restoreFilesStep(opts: { force?: boolean } = {}): Step {
   return {
     id: 'restore-files',
     title: 'system files restored byte for byte',
     async check(ctx) {
-      const n = Object.keys(await ctx.files.ledger()).length;
-      return n ? todo(`${n} file(s) changed by the tool`) : done();
+      const pending = await ctx.files.pending(opts);
+      const n = pending.filter((p) => !p.changed).length;
+      return n ? todo(`${n} file(s) changed by the tool`) : done(pending.length ? `${pending.length} file(s) changed by someone else since; kept` : undefined);
     },
     async apply(ctx) {
-      const results = await ctx.files.restoreAll();
+      const results = await ctx.files.restoreAll(opts);
       for (const r of results) ctx.log.debug(`  ${r.action}: ${r.path}`);
+      for (const r of results.filter((x) => x.action === 'changed-kept')) ctx.log.warn(`warning: ${r.path} was changed after crio-sigpoc installed it; kept as it is (crio-sigpoc clean-all --force restores it anyway)`);
       const missing = results.filter((r) => r.action === 'missing-backup');
       if (missing.length) throw new Error(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`);
+      const changed = results.filter((r) => r.action === 'restored' || r.action === 'removed');
+      if (!changed.length) return;
       const mgr = await serviceManager(ctx);
-      const units = results.some((r) => r.action !== 'already-original' && r.path.startsWith(ctx.sys(`${UNIT_DIR}/`)));
+      const units = changed.some((r) => r.path.startsWith(ctx.sys(`${UNIT_DIR}/`)));
       if (mgr.mode === 'systemd' && ctx.opts.root === '/' && units) await must(ctx.runner, { file: 'systemctl', args: ['daemon-reload'], privileged: true });
       // A systemd-managed CRI-O keeps the removed drop-in's settings until it restarts.
       if (mgr.mode === 'systemd' && ctx.opts.root === '/' && (await mgr.state(ctx, crioService(ctx))).running) await mgr.restart(ctx, crioService(ctx));
@@ -161,25 +165,27 @@ export function restoreFilesStep(): Step {
 /**
  * `sudo crio-sigpoc clean-all` after the README's flow: setup ran as root, but `test` ran as the
  * user who typed sudo, and recorded the system files it wrote in that user's state directory.
- * That state directory (its default place), when it exists.
+ * That state directory (its default place) and its owner, when it exists.
  */
-export async function sudoUserStateDir(ctx: Context, env = process.env): Promise<string | undefined> {
+export async function sudoUserStateDir(ctx: Context, env = process.env): Promise<{ dir: string; uid: number } | undefined> {
   const user = env.SUDO_USER;
   if (!isRoot() || !user || user === 'root' || ctx.opts.root !== '/' || env.CRIO_SIGPOC_STATE_DIR) return undefined;
-  const home = ((await ctx.files.read('/etc/passwd')) ?? '').split('\n').map((l) => l.split(':')).find((f) => f[0] === user)?.[5];
-  if (!home) return undefined;
+  const fields = ((await ctx.files.read('/etc/passwd')) ?? '').split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  const home = fields?.[5];
+  const uid = Number(fields?.[2]);
+  if (!home || !Number.isInteger(uid)) return undefined;
   const dir = path.join(home, '.local/state/crio-sigpoc');
-  return dir !== ctx.stateDir && (await pathExists(dir)) ? dir : undefined;
+  return dir !== ctx.stateDir && (await pathExists(dir)) ? { dir, uid } : undefined;
 }
 
-/** The same step on another state directory (its ledger, its records, its keys). */
-export function inStateDir(step: Step, stateDir: string): Step {
+/** The same step on another user's state directory (its ledger, its records, its keys), which that user must own. */
+export function inStateDir(step: Step, state: { dir: string; uid: number }): Step {
   const other = (ctx: Context): Context => ({
     ...ctx,
-    stateDir,
-    files: new SystemFiles({ root: ctx.opts.root, stateDir, runner: ctx.runner, recorder: ctx.recorder, dryRun: ctx.opts.dryRun, direct: true }),
+    stateDir: state.dir,
+    files: new SystemFiles({ root: ctx.opts.root, stateDir: state.dir, runner: ctx.runner, recorder: ctx.recorder, dryRun: ctx.opts.dryRun, direct: true, log: ctx.log, owner: state.uid }),
   });
-  return { id: `${step.id}@${stateDir}`, title: `${step.title} (${stateDir})`, check: (ctx) => step.check(other(ctx)), apply: (ctx) => step.apply(other(ctx)) };
+  return { id: `${step.id}@${state.dir}`, title: `${step.title} (${state.dir})`, check: (ctx) => step.check(other(ctx)), apply: (ctx) => step.apply(other(ctx)) };
 }
 
 export function removeStateStep(opts: { keys: boolean }): Step {

@@ -101,7 +101,7 @@ describe('setup --from source', () => {
       ['crio'],
     );
     // clean-all restores from this ledger: every file setup wrote is in it.
-    const ledger = JSON.parse(await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/ledger.json'), 'utf8'));
+    const ledger = JSON.parse(await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/ledger.json'), 'utf8')).files;
     for (const f of ['usr/local/bin/crio', 'usr/local/bin/cosign', 'etc/crio/crio.conf.d/99-crio-sigpoc.conf', 'etc/cni/net.d/10-crio-sigpoc-bridge.conflist']) {
       assert.ok(path.join(root, f) in ledger, `${f} in the ledger`);
     }
@@ -239,7 +239,7 @@ describe('setup --from source on a systemd host (a VM without the package reposi
     // Under --root the live systemd is left alone: no daemon-reload for a unit written into another tree.
     assert.deepEqual(systemctl, ['enable --now crio.service']);
     assert.equal(await fs.readFile(path.join(root, 'etc/systemd/system/crio.service'), 'utf8'), renderCrioUnit('/usr/local/bin/crio').content);
-    const ledger = JSON.parse(await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/ledger.json'), 'utf8'));
+    const ledger = JSON.parse(await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/ledger.json'), 'utf8')).files;
     assert.ok(path.join(root, 'etc/systemd/system/crio.service') in ledger);
     assert.match(await fs.readFile(path.join(root, 'etc/crio/crio.conf.d/99-crio-sigpoc.conf'), 'utf8'), /cgroup_manager = "systemd"/);
   });
