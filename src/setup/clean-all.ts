@@ -192,7 +192,7 @@ export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = (ctx: Context): string[] => {
     const p = statePaths(ctx.stateDir);
     const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'ledger.json.tmp'), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',
