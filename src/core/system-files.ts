@@ -10,6 +10,7 @@ import { pathExists } from './fs-exists.js';
 import { EnvironmentError } from './errors.js';
 import { MANAGED_DIRS } from './settings.js';
 import { trustedStatePath } from './trust.js';
+import { writeSecretFile } from './secret-file.js';
 import type { Log } from '../ui/log.js';
 
 interface LedgerEntry {
@@ -140,7 +141,7 @@ export class SystemFiles {
   private async save(doc: LedgerDoc): Promise<void> {
     await fs.mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
     await this.trust();
-    await writeExclusive(this.ledgerFile, JSON.stringify(doc, null, 2) + '\n', 0o600);
+    await writeSecretFile(this.ledgerFile, JSON.stringify(doc, null, 2) + '\n');
   }
 
   /**
@@ -314,7 +315,7 @@ export class SystemFiles {
       await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
       backup = `${sha256(target).slice(0, 16)}-${path.basename(target)}`;
       const bytes = this.opts.direct ? await fs.readFile(target) : Buffer.from((await must(this.opts.runner, { file: 'cat', args: ['--', target], privileged: true, readOnly: true })).stdout);
-      await writeExclusive(path.join(this.backupDir, backup), bytes, 0o600);
+      await writeSecretFile(path.join(this.backupDir, backup), bytes);
       mode = st.mode & 0o777;
     } else {
       // Parents the tool creates get an explicit mode and are recorded, so clean-all can take them away.
@@ -353,23 +354,6 @@ export class SystemFiles {
     await must(this.opts.runner, { file: 'install', args: ['-m', mode.toString(8), '-T', source, tmp], privileged: true });
     await must(this.opts.runner, { file: 'mv', args: ['-f', '-T', tmp, target], privileged: true });
   }
-}
-
-/**
- * Writes a file the tool owns alone: a fresh temporary opened exclusively without following
- * links, renamed over the target. A temporary a killed run left behind is replaced, not reused.
- */
-async function writeExclusive(file: string, content: string | Buffer, mode: number): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await fs.rm(tmp, { force: true });
-  const h = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, mode);
-  try {
-    await h.writeFile(content);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fs.rename(tmp, file);
 }
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -21,6 +21,7 @@ import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './lab-runtime.js
 import { pathExists } from '../core/fs-exists.js';
 import { isRoot } from '../core/execa-runner.js';
 import { SystemFiles } from '../core/system-files.js';
+import { secretTemporary } from '../core/secret-file.js';
 import { TOOL_UNITS, UNIT_DIR } from '../services/systemd-units.js';
 import { isToolUnit } from '../services/unit-file.js';
 
@@ -192,7 +193,7 @@ export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = (ctx: Context): string[] => {
     const p = statePaths(ctx.stateDir);
     const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), path.join(ctx.stateDir, 'ledger.json.tmp'), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), secretTemporary(path.join(ctx.stateDir, 'ledger.json')), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',
