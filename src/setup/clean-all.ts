@@ -189,24 +189,30 @@ export function inStateDir(step: Step, state: { dir: string; uid: number }): Ste
   return { id: `${step.id}@${state.dir}`, title: `${step.title} (${state.dir})`, check: (ctx) => step.check(other(ctx)), apply: (ctx) => step.apply(other(ctx)) };
 }
 
+/** The ledger's temporary, and those an earlier version left after a kill (write-file-atomic's `ledger.json.<number>`). */
+async function ledgerTemporaries(stateDir: string): Promise<string[]> {
+  const earlier = (await fs.readdir(stateDir).catch(() => [] as string[])).filter((n) => /^ledger\.json\.\d+$/.test(n));
+  return [secretTemporary(path.join(stateDir, 'ledger.json')), ...earlier.map((n) => path.join(stateDir, n))];
+}
+
 export function removeStateStep(opts: { keys: boolean }): Step {
-  const targets = (ctx: Context): string[] => {
+  const targets = async (ctx: Context): Promise<string[]> => {
     const p = statePaths(ctx.stateDir);
     const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), secretTemporary(path.join(ctx.stateDir, 'ledger.json')), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
+    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), ...(await ledgerTemporaries(ctx.stateDir)), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {
     id: 'remove-state',
     title: `state removed (${opts.keys ? 'registry data, keys' : 'registry data; keys kept'})`,
     async check(ctx) {
       const left: string[] = [];
-      for (const t of targets(ctx)) if (await pathExists(t)) left.push(t);
+      for (const t of await targets(ctx)) if (await pathExists(t)) left.push(t);
       return left.length ? todo(`left: ${left.join(', ')}`) : done();
     },
     async apply(ctx) {
       // kubelet bind-mounts its root directory onto itself: unmounted, it can be removed.
       for (const m of await readMountsUnder(kubePaths(ctx.stateDir).dir)) await must(ctx.runner, { file: 'umount', args: [m], privileged: true });
-      for (const t of targets(ctx)) {
+      for (const t of await targets(ctx)) {
         if (!(await pathExists(t))) continue;
         ctx.recorder.remove(t);
         if (ctx.opts.dryRun) continue;
