@@ -1,5 +1,6 @@
 // The registry's HTTP API (distribution spec): read-only questions about tags and digests.
 import { registryAddress } from '../core/settings.js';
+import { checkedDigest } from './digest.js';
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -28,7 +29,8 @@ export async function manifestDigest(repository: string, reference: string): Pro
   });
   if (r.status === 404) return undefined;
   if (!r.ok) throw new Error(`registry answered ${r.status} for ${repository}:${reference}`);
-  return r.headers.get('docker-content-digest') ?? undefined;
+  const digest = r.headers.get('docker-content-digest');
+  return digest === null ? undefined : checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${reference}`);
 }
 
 /** cosign's key-pair signature for a digest is the tag sha256-<hex>.sig in the same repository. */
@@ -55,5 +57,5 @@ export async function putIndex(repository: string, tag: string, entries: { diges
   const r = await fetch(manifestUrl(repository, tag), { method: 'PUT', headers: { 'Content-Type': MANIFEST_LIST }, body, signal: AbortSignal.timeout(10_000) });
   const digest = r.headers.get('docker-content-digest');
   if (!r.ok || !digest) throw new Error(`registry refused the manifest list for ${repository}:${tag}: ${r.status} ${await r.text()}`);
-  return digest;
+  return checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${tag}`);
 }

@@ -20,9 +20,10 @@ import { pidFile } from '../services/supervisor.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 import { statePaths } from '../core/state.js';
 import { pathExists } from '../core/fs-exists.js';
+import { assertOwnRegistry, REGISTRY_CONTAINER } from './owner.js';
 
 export type RegistryBackend = 'docker' | 'binary';
-export const REGISTRY_CONTAINER = 'crio-sigpoc-registry';
+export { REGISTRY_CONTAINER } from './owner.js';
 
 /** The distribution registry's config: loopback only, data in the state directory. */
 export function renderRegistryConfig(dataDir: string): string {
@@ -72,8 +73,10 @@ export function registryServiceStep(backend: () => Promise<RegistryBackend>): St
   return {
     id: 'registry',
     title: `registry on ${registryAddress}`,
-    async check() {
-      return (await registryAnswers()) ? done(`http://${registryAddress}/v2/ answers`) : todo(`nothing answers on http://${registryAddress}/v2/`);
+    async check(ctx) {
+      if (!(await registryAnswers())) return todo(`nothing answers on http://${registryAddress}/v2/`);
+      await assertOwnRegistry(ctx, await backend());
+      return done(`http://${registryAddress}/v2/ answers`);
     },
     async apply(ctx) {
       if ((await backend()) === 'binary') {

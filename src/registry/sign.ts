@@ -9,6 +9,11 @@ import { statePaths } from '../core/state.js';
 import { sign } from './signing.js';
 import { cosignBinary, cosignVersion } from './cosign.js';
 import { hasSignature, manifestDigest } from './client.js';
+import { must } from '../core/command.js';
+import { EnvironmentError } from '../core/errors.js';
+import { pushedDigest } from './digest.js';
+import { assertOwnRegistry } from './owner.js';
+import { chooseBackend } from './registry.js';
 
 export interface SignedRecord {
   image: string;
@@ -36,12 +41,28 @@ export async function signImage(ctx: Context, repository: string, digest: string
   return { image: repository, digest, publicKeySha256: (await publicKeyFingerprint(ctx)) ?? '', cosign: version };
 }
 
+/**
+ * The digest docker push produced for ref (pushing again uploads nothing new); it is what gets
+ * signed, and the registry must report the same for the tag, or nothing is signed.
+ */
+async function pushedAndServed(ctx: Context, repository: string, tag: string): Promise<string> {
+  const ref = `${repository}:${tag}`;
+  const push = await must(ctx.runner, { file: 'docker', args: ['push', ref], privileged: true, timeoutMs: 300_000 });
+  if (ctx.opts.dryRun) return 'sha256:<digest-of-the-pushed-image>';
+  const pushed = pushedDigest(push.stdout);
+  if (!pushed) throw new EnvironmentError(`docker push ${ref} printed no digest, so there is no digest to sign:\n${push.stdout.trim()}`, `sudo docker push ${ref}`);
+  const served = await manifestDigest(repository, tag);
+  if (served !== pushed) throw new EnvironmentError(`the registry reports ${served ?? 'no manifest'} for ${ref}, but the push produced ${pushed}: not signing`, `sudo ss -ltnp 'sport = :5003' to see who serves ${ref}`);
+  return pushed;
+}
+
 export function signStep(opts: { cosign?: string } = {}): Step {
   const img = IMAGES.signed;
   return {
     id: 'sign',
     title: `signature on ${imageRef(img)}`,
     async check(ctx) {
+      await assertOwnRegistry(ctx, await chooseBackend(ctx, 'auto'));
       const digest = await manifestDigest(img.repository, img.tag).catch(() => undefined);
       if (!digest) return todo(`${imageRef(img)} is not in the registry yet`);
       const record = await readSignedRecord(ctx);
@@ -52,7 +73,8 @@ export function signStep(opts: { cosign?: string } = {}): Step {
       return done(`${digest.slice(0, 19)}… signed by cosign ${record.cosign}`);
     },
     async apply(ctx) {
-      const digest = (await manifestDigest(img.repository, img.tag).catch(() => undefined)) ?? 'sha256:<digest-of-the-pushed-image>';
+      await assertOwnRegistry(ctx, await chooseBackend(ctx, 'auto'));
+      const digest = await pushedAndServed(ctx, img.repository, img.tag);
       const record = await signImage(ctx, img.repository, digest, opts.cosign);
       if (!ctx.opts.dryRun) await fs.writeFile(statePaths(ctx.stateDir).signedRecord, JSON.stringify(record, null, 2) + '\n');
     },
