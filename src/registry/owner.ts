@@ -51,6 +51,16 @@ const FIX = `see who it is with: sudo ss -ltnp 'sport = :${REGISTRY.port}'; stop
 
 /** Throws (exit 3) when something other than the tool's registry listens on the registry's address; nothing listening is fine. */
 export async function assertOwnRegistry(ctx: Context, backend: RegistryBackend): Promise<void> {
+  try {
+    await refuseForeignRegistry(ctx, backend);
+  } catch (e) {
+    // A plan signs nothing: it says what a real run would refuse, and goes on.
+    if (!ctx.opts.dryRun || !(e instanceof EnvironmentError)) throw e;
+    ctx.log.warn(`warning: ${e.message}; a real run stops here (${e.next})`);
+  }
+}
+
+async function refuseForeignRegistry(ctx: Context, backend: RegistryBackend): Promise<void> {
   const listeners = listenersOn(REGISTRY.port, REGISTRY.host);
   if (!listeners.length) return;
   const own = await ownRegistry(ctx, backend);
