@@ -342,4 +342,26 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.match(r.stderr, /CRI-O is not reachable/);
     assert.match(r.stderr, /next: sudo crio-sigpoc setup --from source/);
   });
+
+  test('a listener on the registry port that the tool did not start is refused, exit 3, naming its pid and how to see who it is', async () => {
+    // A squatter that answers /v2/ the way a registry does: the tool must not take it for its own.
+    const server = "require('http').createServer((q, s) => { s.setHeader('Docker-Distribution-Api-Version', 'registry/2.0'); s.end('{}'); }).listen(5003, '127.0.0.1', () => console.log('listening'))";
+    const squatter = execa(process.execPath, ['-e', server], { reject: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        squatter.stdout?.once('data', () => resolve());
+        void squatter.then((r) => reject(new Error(`the squatter exited: ${r.stderr}`)));
+      });
+      const r = await sigpoc(['setup-registry']);
+      assert.equal(r.exitCode, 3, explain(r));
+      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:5003 is held by pid ${squatter.pid} \\(\\S*node -e `), explain(r));
+      assert.match(r.stderr, /not by the registry this tool started/);
+      assert.match(r.stderr, /ss -ltnp/, 'the fix says how to see who holds the port');
+    } finally {
+      squatter.kill('SIGKILL');
+      await squatter;
+    }
+    const tidy = await sigpoc(['clean-all', '--yes']);
+    assert.equal(tidy.exitCode, 0, explain(tidy));
+  });
 });
