@@ -69,26 +69,43 @@ export interface Listener {
   pids: number[];
 }
 
-/** "0100007F:138B" (little-endian IPv4, hex port) → 127.0.0.1 and port 5003; IPv6 as its 32 hex digits. */
-function localAddress(field: string): { addr: string; port: number } {
-  const [hex, port] = field.split(':');
-  const addr = hex.length === 8 ? [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.') : hex;
-  return { addr, port: parseInt(port, 16) };
+/** A listening TCP socket as /proc/net/tcp{,6} shows it. */
+export interface ListeningSocket {
+  /** Its local address as text: 127.0.0.1, 0.0.0.0, ::1, :: or the eight groups. */
+  addr: string;
+  port: number;
+  uid: number;
+  inode: string;
+}
+
+/** /proc/net/tcp prints addresses as little-endian hex words. */
+function decodeAddress(hex: string): string {
+  if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.');
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => [3, 2, 1, 0].map((i) => w.slice(i * 2, i * 2 + 2)));
+  const groups = Array.from({ length: 8 }, (_, i) => bytes.slice(i * 2, i * 2 + 2).join('').replace(/^0+(?=.)/, '').toLowerCase());
+  const text = groups.join(':');
+  return text === '0:0:0:0:0:0:0:0' ? '::' : text === '0:0:0:0:0:0:0:1' ? '::1' : text;
+}
+
+/** The sockets listening on port in one table's text (the content of /proc/net/tcp or tcp6). */
+export function listeningSockets(table: string, port: number): ListeningSocket[] {
+  const out: ListeningSocket[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // f[1] local address, f[3] state (0A = LISTEN), f[7] uid, f[9] inode.
+    if (f.length < 10 || f[3] !== '0A') continue;
+    const [hex, p] = f[1].split(':');
+    if (parseInt(p, 16) === port) out.push({ addr: decodeAddress(hex), port, uid: Number(f[7]), inode: f[9] });
+  }
+  return out;
 }
 
 /** The owners of the sockets listening on TCP port (any address that 127.0.0.1 reaches), from /proc/net/tcp{,6}. */
 export function listenersOn(port: number, host = '127.0.0.1', procRoot = '/proc'): Listener[] {
-  const found: Omit<Listener, 'pids'>[] = [];
-  for (const table of ['net/tcp', 'net/tcp6']) {
-    for (const line of (read(`${procRoot}/${table}`) ?? '').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // f[1] local address, f[3] state (0A = LISTEN), f[7] uid, f[9] inode.
-      if (f.length < 10 || f[3] !== '0A') continue;
-      const local = localAddress(f[1]);
-      const reaches = [host, '0.0.0.0', '0'.repeat(32), '0000000000000000FFFF00000100007F'].includes(local.addr);
-      if (local.port === port && reaches) found.push({ uid: Number(f[7]), inode: f[9] });
-    }
-  }
+  // The addresses a connection to host reaches: host itself, and the wildcards (an IPv6 one, and 127.0.0.1 mapped into IPv6).
+  const reaching = [host, '0.0.0.0', '::', `0:0:0:0:0:ffff:${host === '127.0.0.1' ? '7f00:1' : host}`];
+  const found = ['net/tcp', 'net/tcp6'].flatMap((table) => listeningSockets(read(`${procRoot}/${table}`) ?? '', port)).filter((l) => reaching.includes(l.addr)).map(({ uid, inode }) => ({ uid, inode }));
   if (!found.length) return [];
   const byInode = new Map(found.map((l) => [l.inode, { ...l, pids: [] as number[] }]));
   for (const entry of readdirSync(procRoot)) {

@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../core/context.js';
+import { listeningSockets } from '../core/proc.js';
 import { REGISTRY, registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 import type { Check } from './check.js';
 import { check } from './check.js';
@@ -46,29 +47,6 @@ export function plainHttpCheck(m: { file?: string; insecure: boolean }): Check {
   });
 }
 
-/** Listening sockets on the registry's port from /proc/net/tcp{,6}: their local addresses. */
-export function listenersOnPort(procNetTcp: string, port: number = REGISTRY.port): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const out: string[] = [];
-  for (const line of procNetTcp.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 4 || f[3] !== '0A') continue; // 0A: LISTEN
-    const [addr, p] = f[1].split(':');
-    if (p === hexPort) out.push(decodeAddress(addr));
-  }
-  return out;
-}
-
-/** /proc/net/tcp prints addresses as little-endian hex words. */
-function decodeAddress(hex: string): string {
-  if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.');
-  const words = hex.match(/.{8}/g) ?? [];
-  const bytes = words.flatMap((w) => [3, 2, 1, 0].map((i) => w.slice(i * 2, i * 2 + 2)));
-  const groups = Array.from({ length: 8 }, (_, i) => bytes.slice(i * 2, i * 2 + 2).join('').replace(/^0+(?=.)/, ''));
-  const text = groups.join(':');
-  return text === '0:0:0:0:0:0:0:0' ? '::' : text === '0:0:0:0:0:0:0:1' ? '::1' : text;
-}
-
 export function loopbackCheck(listeners: string[]): Check {
   const title = 'local registry on loopback only';
   if (!listeners.length) return check('registry-loopback', title, 'warning', `nothing listens on port ${REGISTRY.port}`, { fix: 'crio-sigpoc setup-registry' });
@@ -86,5 +64,5 @@ export async function registryExposureChecks(ctx: Context): Promise<Check[]> {
     registriesConfTexts(ctx),
     Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => fs.readFile(f, 'utf8').catch(() => ''))),
   ]);
-  return [plainHttpCheck(await plainHttpMarking(texts)), loopbackCheck(tcp.flatMap((t) => listenersOnPort(t)))];
+  return [plainHttpCheck(await plainHttpMarking(texts)), loopbackCheck(tcp.flatMap((t) => listeningSockets(t, REGISTRY.port).map((l) => l.addr)))];
 }

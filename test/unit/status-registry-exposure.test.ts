@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { renderInsecureRegistry } from '../../src/registry/registries-conf.js';
-import { listenersOnPort, loopbackCheck, plainHttpCheck, plainHttpMarking } from '../../src/status/registry-exposure.js';
+import { listeningSockets } from '../../src/core/proc.js';
+import { loopbackCheck, plainHttpCheck, plainHttpMarking } from '../../src/status/registry-exposure.js';
 
 const tcp = readFileSync('test/fixtures/status/proc-net-tcp.listeners-15003-15004.recorded.txt', 'utf8');
 const tcp6 = readFileSync('test/fixtures/status/proc-net-tcp6.listener-15005.recorded.txt', 'utf8');
 
 test('recorded: listening addresses are decoded per port, IPv4 and IPv6', () => {
+  const listenersOnPort = (table: string, port: number): string[] => listeningSockets(table, port).map((l) => l.addr);
   assert.deepEqual(listenersOnPort(tcp, 15003), ['127.0.0.1']);
   assert.deepEqual(listenersOnPort(tcp, 15004), ['0.0.0.0']);
   assert.deepEqual(listenersOnPort(tcp6, 15005), ['::1']);
