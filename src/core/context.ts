@@ -7,6 +7,7 @@ import { DryRunRunner, Recorder, RecordingRunner } from './plan.js';
 import { SystemFiles } from './system-files.js';
 import type { Log } from '../ui/log.js';
 import { consoleLog } from '../ui/log.js';
+import { underRoot } from './root.js';
 
 export interface GlobalOptions {
   root: string;
@@ -51,12 +52,12 @@ export function defaultCacheDir(env = process.env): string {
 }
 
 export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: Log } = {}): Context {
-  const log = deps.log ?? consoleLog({ verbose: opts.verbose, quiet: false });
+  const log = deps.log ?? consoleLog({ verbose: opts.verbose });
   const real = deps.real ?? new ExecaRunner(log);
   const recorder = new Recorder();
   const runner = opts.dryRun ? new DryRunRunner(real, recorder) : new RecordingRunner(real, recorder);
   const stateDir = defaultStateDir(opts.root);
-  const sys = (p: string): string => (opts.root === '/' ? p : path.join(opts.root, p));
+  const sys = (p: string): string => underRoot(opts.root, p);
   const files = new SystemFiles({
     root: opts.root,
     stateDir,

@@ -1,8 +1,8 @@
 // Facts about the machine setup configures, read under --root so that tests can fake a VM.
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Context } from './context.js';
 import { pathExists } from './fs-exists.js';
+import { underRoot } from './root.js';
 
 export interface Host {
   /** os-release ID and VERSION_ID, e.g. 'ubuntu' and '24.04'. */
@@ -38,7 +38,7 @@ export function parseOsRelease(text: string): Record<string, string> {
 export const releaseArch = (nodeArch: string = process.arch): string => ({ x64: 'amd64', ia32: '386', ppc64: 'ppc64le' })[nodeArch] ?? nodeArch;
 
 export async function detectHost(root: string): Promise<Host> {
-  const at = (p: string): string => (root === '/' ? p : path.join(root, p));
+  const at = (p: string): string => underRoot(root, p);
   // os-release(5): /etc/os-release wins, /usr/lib/os-release is the fallback.
   const text = (await fs.readFile(at('/etc/os-release'), 'utf8').catch(() => undefined)) ?? (await fs.readFile(at('/usr/lib/os-release'), 'utf8').catch(() => ''));
   const rel = parseOsRelease(text);

@@ -7,7 +7,13 @@ export const VERSIONS = {
   cosignV2: 'v2.6.4',
   /** CRI-O's and the Kubernetes community repository's minor, kept equal. */
   kubeMinor: 'v1.36',
+  /** Same minor as CRI-O (kubeMinor): the skew CRI-O supports. */
+  kubernetes: 'v1.36.3',
+  kine: 'v0.17.5',
 } as const;
+
+/** The pause image CRI-O pulls by default, and the packages path keeps. */
+export const UPSTREAM_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 
 export const REGISTRY = {
   host: '127.0.0.1',

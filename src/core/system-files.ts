@@ -10,6 +10,7 @@ import { pathExists } from './fs-exists.js';
 import { EnvironmentError } from './errors.js';
 import { MANAGED_DIRS } from './settings.js';
 import { trustedStatePath } from './trust.js';
+import { underRoot } from './root.js';
 import { writeSecretFile } from './secret-file.js';
 import type { Log } from '../ui/log.js';
 
@@ -58,7 +59,7 @@ export class SystemFiles {
     if (!path.isAbsolute(p) || path.posix.normalize(p) !== p || p.split('/').includes('..')) {
       throw new EnvironmentError(`${p} is not a normalised absolute path (a relative path or one with ..); the tool writes no such path`, 'use an absolute path without . or .. parts in the setting that names it');
     }
-    return this.opts.root === '/' ? p : path.join(this.opts.root, p);
+    return underRoot(this.opts.root, p);
   }
 
   private get ledgerFile(): string {
@@ -135,7 +136,7 @@ export class SystemFiles {
   }
 
   private real(p: string): string {
-    return this.opts.root === '/' ? p : path.join(this.opts.root, p);
+    return underRoot(this.opts.root, p);
   }
 
   private async save(doc: LedgerDoc): Promise<void> {

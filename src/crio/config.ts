@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'smol-toml';
-import { SYSTEM_PATHS } from '../core/settings.js';
+import { SYSTEM_PATHS, UPSTREAM_PAUSE_IMAGE } from '../core/settings.js';
+import { underRoot } from '../core/root.js';
 
 export interface Setting<T> {
   value: T;
@@ -31,7 +32,7 @@ const DEFAULTS = {
   signature_policy_dir: SYSTEM_PATHS.namespacePolicyDir,
   listen: SYSTEM_PATHS.crioSocket,
   cgroup_manager: 'systemd',
-  pause_image: 'registry.k8s.io/pause:3.10',
+  pause_image: UPSTREAM_PAUSE_IMAGE,
 };
 
 type Table = Record<string, unknown>;
@@ -39,7 +40,7 @@ const table = (v: unknown): Table => (v && typeof v === 'object' ? (v as Table) 
 
 /** The ordered list of config files CRI-O reads under root. */
 export async function crioConfigFiles(root: string): Promise<string[]> {
-  const at = (p: string): string => (root === '/' ? p : path.join(root, p));
+  const at = (p: string): string => underRoot(root, p);
   const files: string[] = [];
   if (await isFile(at(SYSTEM_PATHS.crioConfig))) files.push(SYSTEM_PATHS.crioConfig);
   const dir = SYSTEM_PATHS.crioDropinDir;
@@ -52,7 +53,7 @@ export async function crioConfigFiles(root: string): Promise<string[]> {
 
 /** exclude: config files to leave out, to see what CRI-O would do without them. */
 export async function readCrioConfig(root: string, opts: { exclude?: string[] } = {}): Promise<CrioConfig> {
-  const at = (p: string): string => (root === '/' ? p : path.join(root, p));
+  const at = (p: string): string => underRoot(root, p);
   const files = (await crioConfigFiles(root)).filter((f) => !opts.exclude?.includes(f));
   const pick = <T>(key: keyof typeof DEFAULTS): Setting<T> => ({ value: DEFAULTS[key] as T, source: 'default' });
   const cfg = {

@@ -1,6 +1,5 @@
 // Reading a user's policy.json: a parse error names file, line and column; a structure that the
 // containers library would refuse is named too. Nothing is installed from a file that fails here.
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 
@@ -93,16 +92,6 @@ export async function parsePolicyText(text: string, file: string): Promise<Polic
     throw new UsageError(`${file}: not a valid containers-policy.json(5) document:\n${issues}`, `fix ${file} and run the command again`);
   }
   return result.data;
-}
-
-export async function readPolicyFile(file: string): Promise<PolicyDocument> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`, 'pass an existing file to --policy');
-  }
-  return parsePolicyText(text, file);
 }
 
 function lineColumn(text: string, offset: number): { line: number; column: number } {

@@ -3,12 +3,12 @@
 // `sigstore:` key is the old name of `lookaside` (GPG signatures) and does not do that.
 import { stringify } from 'yaml';
 
-export interface RegistriesD {
+export interface RegistriesDFile {
   docker: Record<string, { 'use-sigstore-attachments': boolean }>;
 }
 
-export function renderRegistriesD(scopes: string[]): RegistriesD {
+export function renderRegistriesD(scopes: string[]): RegistriesDFile {
   return { docker: Object.fromEntries(scopes.map((s) => [s, { 'use-sigstore-attachments': true }])) };
 }
 
-export const registriesDText = (r: RegistriesD): string => stringify(r);
+export const registriesDText = (r: RegistriesDFile): string => stringify(r);

@@ -1,5 +1,4 @@
 // The registry's HTTP API (distribution spec): read-only questions about tags and digests.
-import { registryAddress } from '../core/settings.js';
 import { checkedDigest } from './digest.js';
 
 const MANIFEST_TYPES = [
@@ -39,9 +38,6 @@ export const signatureTag = (digest: string): string => `${digest.replace(':', '
 export async function hasSignature(repository: string, digest: string): Promise<boolean> {
   return (await manifestDigest(repository, signatureTag(digest))) !== undefined;
 }
-
-/** Is the registry address one of the loopback addresses (never all interfaces)? */
-export const isLoopbackAddress = (addr = registryAddress): boolean => /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d+$/.test(addr);
 
 const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 

@@ -7,14 +7,14 @@ import { done, drift, todo } from '../core/step.js';
 import type { Host } from '../core/host.js';
 import type { CrioDropinSettings } from '../crio/dropin.js';
 import { renderCrioDropin } from '../crio/dropin.js';
-import { IMAGES, imageRef, SYSTEM_PATHS } from '../core/settings.js';
+import { IMAGES, imageRef, SYSTEM_PATHS, UPSTREAM_PAUSE_IMAGE } from '../core/settings.js';
 import { CNI_PLUGIN_DIRS } from './cni.js';
 
 export type SetupSource = 'packages' | 'source';
 
 /** The packages path pulls pause from its home; the lab serves it from the local registry. */
 export const PAUSE_IMAGE: Record<SetupSource, string> = {
-  packages: 'registry.k8s.io/pause:3.10',
+  packages: UPSTREAM_PAUSE_IMAGE,
   source: imageRef(IMAGES.pause),
 };
 

@@ -6,11 +6,9 @@ export interface Log {
   debug(msg: string): void;
 }
 
-export function consoleLog(opts: { verbose: boolean; quiet: boolean }): Log {
+export function consoleLog(opts: { verbose: boolean }): Log {
   return {
-    info: (m) => {
-      if (!opts.quiet) process.stderr.write(m + '\n');
-    },
+    info: (m) => process.stderr.write(m + '\n'),
     warn: (m) => process.stderr.write(m + '\n'),
     debug: (m) => {
       if (opts.verbose) process.stderr.write(m + '\n');

@@ -2,10 +2,10 @@
 // (all under <state>/kubernetes, so clean-all removes them with the rest of the state).
 import os from 'node:os';
 import path from 'node:path';
+import { VERSIONS } from '../../core/settings.js';
 
-/** Same minor as CRI-O (VERSIONS.kubeMinor): the skew CRI-O supports. */
-export const KUBERNETES_VERSION = 'v1.36.3';
-export const KINE_VERSION = 'v0.17.5';
+export const KUBERNETES_VERSION = VERSIONS.kubernetes;
+export const KINE_VERSION = VERSIONS.kine;
 
 /** k8s.io/kubernetes v1.X.Y publishes its staging modules (k8s.io/api, …) as v0.X.Y. */
 export const stagingVersion = (v: string): string => v.replace(/^v1\./, 'v0.');
