@@ -1,5 +1,5 @@
 import type { Context } from './context.js';
-import { classify, SigpocError } from './errors.js';
+import { classify, EnvironmentError, SigpocError } from './errors.js';
 import type { Action } from './plan.js';
 import type { Status, Step } from './step.js';
 import { createProgress } from '../ui/progress.js';
@@ -52,7 +52,7 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
       let after: Status | undefined;
       if (!ctx.opts.dryRun) {
         after = await step.check(ctx);
-        if (after.state !== 'done') throw new Error(`did not converge: ${after.why}`);
+        if (after.state !== 'done') throw new EnvironmentError(`did not converge: ${after.why}`, 'run it again with --verbose to see every command and its output');
       }
       const actions = ctx.recorder.forStep(step.id);
       reports.push({ id: step.id, title: step.title, before, after, changed: true, actions, durationMs: performance.now() - t0 });

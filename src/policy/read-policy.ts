@@ -2,6 +2,9 @@
 // would block the read forever, a device never ends), at most a size no policy reaches, and the
 // file opened without blocking so a FIFO swapped in after the check cannot hang the tool either.
 import { constants, promises as fs } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+
+const POLICY_NEXT = 'point it at a regular JSON file (policy.json), not a device, FIFO or oversized file';
 
 /** Far above any real policy.json or key; the library itself has no limit. */
 export const POLICY_FILE_MAX_BYTES = 4 << 20;
@@ -22,11 +25,11 @@ export async function readPolicyBytes(file: string, max = POLICY_FILE_MAX_BYTES)
   try {
     const st = await handle.stat();
     const why = notRegular(st);
-    if (why) throw new Error(`${file} is ${why}, not a regular file`);
-    if (st.size > max) throw new Error(`${file} has ${st.size} bytes, more than the ${max} read here`);
+    if (why) throw new UsageError(`${file} is ${why}, not a regular file`, POLICY_NEXT);
+    if (st.size > max) throw new UsageError(`${file} has ${st.size} bytes, more than the ${max} read here`, POLICY_NEXT);
     const buf = Buffer.alloc(Math.min(st.size, max) + 1);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > max) throw new Error(`${file} grew past the ${max} bytes read here`);
+    if (bytesRead > max) throw new UsageError(`${file} grew past the ${max} bytes read here`, POLICY_NEXT);
     return buf.subarray(0, bytesRead);
   } finally {
     await handle.close();

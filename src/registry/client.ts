@@ -1,5 +1,8 @@
 // The registry's HTTP API (distribution spec): read-only questions about tags and digests.
 import { checkedDigest } from './digest.js';
+import { EnvironmentError } from '../core/errors.js';
+
+const REGISTRY_NEXT = 'crio-sigpoc status  (then: crio-sigpoc setup-registry)';
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -27,7 +30,7 @@ export async function manifestDigest(repository: string, reference: string): Pro
     signal: AbortSignal.timeout(5_000),
   });
   if (r.status === 404) return undefined;
-  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repository}:${reference}`);
+  if (!r.ok) throw new EnvironmentError(`registry answered ${r.status} for ${repository}:${reference}`, REGISTRY_NEXT);
   const digest = r.headers.get('docker-content-digest');
   return digest === null ? undefined : checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${reference}`);
 }
@@ -46,12 +49,12 @@ export async function putIndex(repository: string, tag: string, entries: { diges
   const manifests = [];
   for (const e of entries) {
     const head = await fetch(manifestUrl(repository, e.digest), { method: 'HEAD', headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(5_000) });
-    if (!head.ok) throw new Error(`registry answered ${head.status} for ${repository}@${e.digest}`);
+    if (!head.ok) throw new EnvironmentError(`registry answered ${head.status} for ${repository}@${e.digest}`, REGISTRY_NEXT);
     manifests.push({ mediaType: head.headers.get('content-type'), size: Number(head.headers.get('content-length')), digest: e.digest, platform: e.platform });
   }
   const body = JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_LIST, manifests });
   const r = await fetch(manifestUrl(repository, tag), { method: 'PUT', headers: { 'Content-Type': MANIFEST_LIST }, body, signal: AbortSignal.timeout(10_000) });
   const digest = r.headers.get('docker-content-digest');
-  if (!r.ok || !digest) throw new Error(`registry refused the manifest list for ${repository}:${tag}: ${r.status} ${await r.text()}`);
+  if (!r.ok || !digest) throw new EnvironmentError(`registry refused the manifest list for ${repository}:${tag}: ${r.status} ${await r.text()}`, REGISTRY_NEXT);
   return checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${tag}`);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Context } from '../core/context.js';
 import { must, ok } from '../core/command.js';
 import { VERSIONS } from '../core/settings.js';
+import { EnvironmentError, InternalError } from '../core/errors.js';
 
 export const cosignBinary = (): string => process.env.CRIO_SIGPOC_COSIGN || 'cosign';
 
@@ -27,7 +28,7 @@ export async function cosignVersion(ctx: Context, binary = cosignBinary()): Prom
     }
     const r = await must(ctx.probe, cmd);
     const v = parseCosignVersion(r.stdout + '\n' + r.stderr);
-    if (!v) throw new Error(`cannot read the version of ${binary} from: ${r.stdout.split('\n')[0]}`);
+    if (!v) throw new EnvironmentError(`cannot read the version of ${binary} from: ${r.stdout.split('\n')[0]}`, 'sudo crio-sigpoc setup --from source  (installs the pinned cosign)');
     return v;
   });
 }
@@ -38,7 +39,7 @@ export async function cosignVersion(ctx: Context, binary = cosignBinary()): Prom
  * four switches; v2 writes `.sig` by default and only needs the transparency log off.
  */
 export function signArgs(major: number, keyFile: string, imageByDigest: string): string[] {
-  if (!imageByDigest.includes('@sha256:')) throw new Error(`sign by digest, not by tag: ${imageByDigest}`);
+  if (!imageByDigest.includes('@sha256:')) throw new InternalError(`sign by digest, not by tag: ${imageByDigest}`);
   const common = ['sign', '--key', keyFile, '--tlog-upload=false', '--yes'];
   const v3 = major >= 3 ? ['--new-bundle-format=false', '--use-signing-config=false'] : [];
   return [...common, ...v3, imageByDigest];

@@ -24,6 +24,7 @@ import { SystemFiles } from '../core/system-files.js';
 import { secretTemporary } from '../core/secret-file.js';
 import { TOOL_UNITS, UNIT_DIR } from '../services/systemd-units.js';
 import { isToolUnit } from '../services/unit-file.js';
+import { EnvironmentError } from '../core/errors.js';
 
 
 async function registryContainerExists(ctx: Context): Promise<boolean> {
@@ -40,7 +41,7 @@ export function stopRegistryStep(): Step {
       return container || supervised || (await registryAnswers()) ? todo('the registry is still there') : done();
     },
     async apply(ctx) {
-      if (await registryContainerExists(ctx)) await ctx.runner.run({ file: 'docker', args: ['rm', '-f', REGISTRY_CONTAINER], privileged: true });
+      if (await registryContainerExists(ctx)) await must(ctx.runner, { file: 'docker', args: ['rm', '-f', REGISTRY_CONTAINER], privileged: true });
       await (await serviceManager(ctx)).stop(ctx, registryService(ctx));
     },
   };
@@ -151,7 +152,7 @@ export function restoreFilesStep(opts: { force?: boolean } = {}): Step {
       for (const r of results) ctx.log.debug(`  ${r.action}: ${r.path}`);
       for (const r of results.filter((x) => x.action === 'changed-kept')) ctx.log.warn(`warning: ${r.path} was changed after crio-sigpoc installed it; kept as it is (crio-sigpoc clean-all --force restores it anyway)`);
       const missing = results.filter((r) => r.action === 'missing-backup');
-      if (missing.length) throw new Error(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`);
+      if (missing.length) throw new EnvironmentError(`no backup left for ${missing.map((m) => m.path).join(', ')}; those files were left as they are`, `put them back from a backup of your own (ls ${path.join(ctx.stateDir, 'backups')}), then: crio-sigpoc clean-all`);
       const changed = results.filter((r) => r.action === 'restored' || r.action === 'removed');
       if (!changed.length) return;
       const mgr = await serviceManager(ctx);
@@ -221,7 +222,7 @@ export function removeStateStep(opts: { keys: boolean }): Step {
           () => true,
           () => false,
         );
-        if (!r) await ctx.runner.run({ file: 'rm', args: ['-rf', '--', t], privileged: true });
+        if (!r) await must(ctx.runner, { file: 'rm', args: ['-rf', '--', t], privileged: true });
       }
     },
   };

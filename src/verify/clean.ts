@@ -1,7 +1,7 @@
 // What `clean` undoes so that the next `test` verifies afresh: the test pods, and the test images
 // in CRI-O's storage (a cached image would be let in without a new policy decision).
 import type { Context } from '../core/context.js';
-import { ok } from '../core/command.js';
+import { must, ok } from '../core/command.js';
 import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { which } from '../core/which.js';
@@ -28,7 +28,7 @@ export function cleanImagesStep(): Step {
       return present.length ? todo(`still in CRI-O's storage: ${present.join(', ')}`) : done();
     },
     async apply(ctx) {
-      for (const image of await imagesInCrio(ctx)) await ctx.runner.run(await crictl(ctx, ['rmi', image]));
+      for (const image of await imagesInCrio(ctx)) await must(ctx.runner, await crictl(ctx, ['rmi', image]));
     },
   };
 }
@@ -50,7 +50,7 @@ export function cleanPodsStep(): Step {
       return r.stdout.trim() ? todo(`pods left: ${r.stdout.trim().split('\n').join(', ')}`) : done();
     },
     async apply(ctx) {
-      await ctx.runner.run({ file: 'kubectl', args: ['delete', 'pods', '-l', selector, '--ignore-not-found', '--wait=true', '--timeout=60s'], timeoutMs: 90_000 });
+      await must(ctx.runner, { file: 'kubectl', args: ['delete', 'pods', '-l', selector, '--ignore-not-found', '--wait=true', '--timeout=60s'], timeoutMs: 90_000 });
     },
   };
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Expectation } from './verdict.js';
 import { IMAGES, imageRef } from '../core/settings.js';
 import type { KubeNode } from '../setup/kubernetes/kubectl.js';
+import { InternalError } from '../core/errors.js';
 
 export interface PodCase {
   name: string;
@@ -41,7 +42,7 @@ type Manifest = { metadata?: Record<string, unknown>; spec?: Record<string, unkn
 
 /** The case's manifest, renamed and pinned by nodeName (bypassing the scheduler), tolerating any taint. */
 export function pinnedPod(manifest: Manifest, c: PodCase): Manifest {
-  if (!c.node) throw new Error(`case ${c.name} names no node`);
+  if (!c.node) throw new InternalError(`case ${c.name} names no node`);
   return {
     ...manifest,
     metadata: { ...manifest.metadata, name: c.pod },
