@@ -2,6 +2,7 @@ import type { Context } from './context.js';
 import { classify, EnvironmentError, SigpocError } from './errors.js';
 import type { Action } from './plan.js';
 import type { Status, Step } from './step.js';
+import { drift } from './step.js';
 import { createProgress } from '../ui/progress.js';
 
 export interface StepReport {
@@ -36,12 +37,16 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
   // until the first step that has to change something; every step after it is checked again.
   const early = await Promise.all(steps.map((s) => s.check(ctx).catch(() => undefined)));
   let changedSoFar = false;
+  // Step id → the titles of the steps that changed what it must read again.
+  const notified = new Map<string, string[]>();
   for (const [i, step] of steps.entries()) {
     const t0 = performance.now();
     ctx.recorder.step = step.id;
     progress.start(step.title);
     try {
-      const before = !changedSoFar && early[i] ? early[i] : await step.check(ctx);
+      const by = notified.get(step.id);
+      const checked = !changedSoFar && early[i] ? early[i] : await step.check(ctx);
+      const before: Status = by && checked.state === 'done' ? drift(`to read again what changed: ${by.join(', ')}`) : checked;
       if (before.state !== 'done') changedSoFar = true;
       if (before.state === 'done') {
         reports.push({ id: step.id, title: step.title, before, changed: false, actions: [], durationMs: performance.now() - t0 });
@@ -49,6 +54,8 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
         continue;
       }
       await step.apply(ctx);
+      notified.delete(step.id);
+      for (const id of step.notifies ?? []) notified.set(id, [...(notified.get(id) ?? []), step.title]);
       let after: Status | undefined;
       if (!ctx.opts.dryRun) {
         after = await step.check(ctx);

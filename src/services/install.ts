@@ -9,10 +9,8 @@ import { supervisor } from './supervisor.js';
 import { systemd } from './systemd.js';
 import type { ServiceManager, ServiceSpec } from './types.js';
 
-/** Set by the steps that change what a running CRI-O has already read (its drop-in, its binary). */
-export interface RestartFlag {
-  pending: boolean;
-}
+/** The step that restarts CRI-O: the steps that change what it reads (its drop-in, its binary) notify it. */
+export const CRIO_SERVICE_STEP = 'crio-service';
 
 /** Under --root the target tree's PID 1 decides (a VM plan printed on another machine). */
 function managerFor(ctx: Context, host: Host): Promise<ServiceManager> {
@@ -20,13 +18,12 @@ function managerFor(ctx: Context, host: Host): Promise<ServiceManager> {
   return Promise.resolve(host.systemd ? systemd : supervisor);
 }
 
-function serviceStep(id: string, title: string, specOf: (ctx: Context) => ServiceSpec, host: Host, restart?: RestartFlag): Step {
+function serviceStep(id: string, title: string, specOf: (ctx: Context) => ServiceSpec, host: Host): Step {
   return {
     id,
     title,
     async check(ctx) {
       const st = await (await managerFor(ctx, host)).state(ctx, specOf(ctx));
-      if (restart?.pending && st.running) return drift(`${st.name} runs with the configuration it had before this run`);
       // Answering is what counts (start() asks the same): a service started by other means is fine.
       if (st.ready) return done(`${st.mode}: ${st.detail}`);
       return st.running ? drift(`${st.name} runs but does not answer (${st.detail})`) : todo(`${st.name} is not running (${st.detail})`);
@@ -36,13 +33,12 @@ function serviceStep(id: string, title: string, specOf: (ctx: Context) => Servic
       const spec = specOf(ctx);
       if ((await mgr.state(ctx, spec)).running) await mgr.restart(ctx, spec);
       else await mgr.start(ctx, spec);
-      if (restart) restart.pending = false;
     },
   };
 }
 
-export const crioServiceStep = (host: Host, restart: RestartFlag): Step =>
-  serviceStep('crio-service', `CRI-O running (${host.systemd ? 'systemctl enable --now crio' : 'supervised by crio-sigpoc'}), answering crictl version`, crioService, host, restart);
+export const crioServiceStep = (host: Host): Step =>
+  serviceStep(CRIO_SERVICE_STEP, `CRI-O running (${host.systemd ? 'systemctl enable --now crio' : 'supervised by crio-sigpoc'}), answering crictl version`, crioService, host);
 
 export const dockerServiceStep = (host: Host): Step =>
   serviceStep('docker-service', `Docker engine running (${host.systemd ? 'docker.service' : 'supervised by crio-sigpoc'})`, dockerService, host);

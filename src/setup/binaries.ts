@@ -1,7 +1,8 @@
 // Puts the cached builds on PATH. Through ctx.files, so clean-all removes them (or puts back
 // what was there before).
 import type { Step } from '../core/step.js';
-import { done, drift, todo } from '../core/step.js';
+import { done, drift, notifying, todo } from '../core/step.js';
+import { CRIO_SERVICE_STEP } from '../services/install.js';
 import { SYSTEM_PATHS } from '../core/settings.js';
 import type { Built } from './go-build.js';
 import { cachedBinary, COSIGN_V2, COSIGN_V3, CRICTL, CRIO, PINNS } from './go-build.js';
@@ -28,15 +29,17 @@ export const KUBERNETES_BINARIES: Placement[] = [...KUBE_COMMANDS, KINE].map((b)
 
 const target = (p: Placement): string => `${SYSTEM_PATHS.binDir}/${p.as}`;
 
-// A running CRI-O keeps its old binary (and pinns path) until it restarts.
-export const installBinariesStep = (onCrioChanged: () => void): Step =>
-  installStep('install-binaries', LAB_BINARIES, (p) => {
-    if (p.built === CRIO || p.built === PINNS) onCrioChanged();
-  });
+const runsCrio = (p: Placement): boolean => p.built === CRIO || p.built === PINNS;
 
-export const installKubernetesBinariesStep = (onChanged: () => void): Step => installStep('install-kubernetes-binaries', KUBERNETES_BINARIES, onChanged);
+/** crictl and the two cosigns: programs the tool runs, nothing to restart. */
+export const installToolsStep = (): Step => installStep('install-tools', LAB_BINARIES.filter((p) => !runsCrio(p)));
 
-function installStep(id: string, placements: Placement[], onWritten: (p: Placement) => void): Step {
+/** A running CRI-O keeps its old binary (and pinns path) until it restarts: the step notifies it. */
+export const installCrioBinariesStep = (): Step => notifying(installStep('install-crio-binaries', LAB_BINARIES.filter(runsCrio)), [CRIO_SERVICE_STEP]);
+
+export const installKubernetesBinariesStep = (restarts: string[]): Step => notifying(installStep('install-kubernetes-binaries', KUBERNETES_BINARIES), restarts);
+
+function installStep(id: string, placements: Placement[]): Step {
   return {
     id,
     title: `install ${placements.map((p) => p.as).join(', ')} into ${SYSTEM_PATHS.binDir}`,
@@ -53,7 +56,7 @@ function installStep(id: string, placements: Placement[], onWritten: (p: Placeme
     },
     async apply(ctx) {
       for (const p of placements) {
-        if ((await installFromFile(ctx, target(p), cachedBinary(ctx, p.built), 0o755)) === 'written') onWritten(p);
+        await installFromFile(ctx, target(p), cachedBinary(ctx, p.built), 0o755);
       }
     },
   };

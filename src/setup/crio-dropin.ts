@@ -9,6 +9,7 @@ import type { CrioDropinSettings } from '../crio/dropin.js';
 import { renderCrioDropin } from '../crio/dropin.js';
 import { IMAGES, imageRef, SYSTEM_PATHS, UPSTREAM_PAUSE_IMAGE } from '../core/settings.js';
 import { CNI_PLUGIN_DIRS } from './cni.js';
+import { CRIO_SERVICE_STEP } from '../services/install.js';
 
 export type SetupSource = 'packages' | 'source';
 
@@ -46,18 +47,19 @@ export async function dropinSettings(ctx: Context, host: Host, from: SetupSource
   return from === 'packages' ? base : { ...base, storageDriver: 'overlay', cniPluginDirs: CNI_PLUGIN_DIRS, runtime: LAB_RUNTIME };
 }
 
-export function crioDropinStep(host: Host, from: SetupSource, onChanged: () => void): Step {
+export function crioDropinStep(host: Host, from: SetupSource): Step {
   const file = SYSTEM_PATHS.crioDropin;
   const rendered = async (ctx: Context): Promise<string> => renderCrioDropin(await dropinSettings(ctx, host, from));
   return {
     id: 'crio-dropin',
+    notifies: [CRIO_SERVICE_STEP],
     title: `CRI-O drop-in ${file} (cgroup_manager ${cgroupManagerFor(host)}, pause image, signature_policy)`,
     async check(ctx) {
       if (await ctx.files.matches(file, await rendered(ctx))) return done();
       return (await ctx.files.exists(file)) ? drift(`${file} differs from the rendered settings`) : todo(`no ${file}`);
     },
     async apply(ctx) {
-      if ((await ctx.files.install(file, await rendered(ctx), 0o644)) === 'written') onChanged();
+      await ctx.files.install(file, await rendered(ctx), 0o644);
     },
   };
 }

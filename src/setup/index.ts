@@ -8,18 +8,16 @@ import { SYSTEM_PATHS, VERSIONS } from '../core/settings.js';
 import { unitFileStep } from '../services/unit-file.js';
 import { aptPackagesStep } from './apt.js';
 import { aptRepoStep, CRIO_REPO, KUBERNETES_REPO } from './apt-repos.js';
-import { installBinariesStep, installKubernetesBinariesStep } from './binaries.js';
+import { installCrioBinariesStep, installKubernetesBinariesStep, installToolsStep } from './binaries.js';
 import { cniStep } from './cni.js';
 import { cosignReleaseStep } from './cosign-release.js';
 import type { SetupSource } from './crio-dropin.js';
 import { crioDropinStep } from './crio-dropin.js';
 import { COSIGN_V2, COSIGN_V3, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from './go-build.js';
-import type { RestartFlag } from '../services/install.js';
 import { crioServiceStep, dockerServiceStep } from '../services/install.js';
 import { kubeadmSteps } from './kubernetes/kubeadm.js';
 import { kubernetesBuildSteps } from './kubernetes/build.js';
-import type { KubeRestart } from './kubernetes/lab.js';
-import { kubernetesLabSteps, markAll } from './kubernetes/lab.js';
+import { KUBERNETES_SERVICE_STEPS, kubernetesLabSteps } from './kubernetes/lab.js';
 
 export type { SetupSource };
 
@@ -48,7 +46,7 @@ function packagesPath(host: Host): Step[] {
   ];
 }
 
-function sourcePath(host: Host, restart: RestartFlag): Step[] {
+function sourcePath(host: Host): Step[] {
   return [
     aptPackagesStep('apt-packages', `Debian packages: ${LAB_PACKAGES.map((p) => p.name).join(', ')}`, LAB_PACKAGES),
     goInstallStep('build-crictl', CRICTL),
@@ -56,7 +54,8 @@ function sourcePath(host: Host, restart: RestartFlag): Step[] {
     goInstallStep('build-cosign-v2', COSIGN_V2),
     crioBuildStep(),
     pinnsBuildStep(),
-    installBinariesStep(() => (restart.pending = true)),
+    installToolsStep(),
+    installCrioBinariesStep(),
     cniStep(),
     // No package brings a crio.service for this build: the tool writes the one it enables.
     ...(host.systemd ? [unitFileStep('crio-unit', () => renderCrioUnit(`${SYSTEM_PATHS.binDir}/crio`))] : []),
@@ -66,21 +65,19 @@ function sourcePath(host: Host, restart: RestartFlag): Step[] {
 /** --with-kubernetes: the builds come before CRI-O starts, the cluster after it answers. */
 function kubernetesSteps(from: SetupSource): { before: Step[]; after: Step[] } {
   if (from === 'packages') return { before: [], after: kubeadmSteps(pinnedMinor) };
-  const restart: KubeRestart = { pending: new Set() };
   return {
-    before: [...kubernetesBuildSteps(), installKubernetesBinariesStep(() => markAll(restart))],
-    after: kubernetesLabSteps(restart),
+    before: [...kubernetesBuildSteps(), installKubernetesBinariesStep(KUBERNETES_SERVICE_STEPS)],
+    after: kubernetesLabSteps(),
   };
 }
 
 export function setupSteps(host: Host, from: SetupSource, opts: { kubernetes?: boolean } = {}): Step[] {
-  const restart: RestartFlag = { pending: false };
   const k8s = opts.kubernetes ? kubernetesSteps(from) : { before: [], after: [] };
   return [
-    ...(from === 'packages' ? packagesPath(host) : sourcePath(host, restart)),
+    ...(from === 'packages' ? packagesPath(host) : sourcePath(host)),
     ...k8s.before,
-    crioDropinStep(host, from, () => (restart.pending = true)),
-    crioServiceStep(host, restart),
+    crioDropinStep(host, from),
+    crioServiceStep(host),
     dockerServiceStep(host),
     ...k8s.after,
   ];

@@ -35,7 +35,7 @@ export function hugetlbMounted(mountinfo: string): boolean {
  * hierarchy; a hybrid host that leaves hugetlb to the unified tree has none mounted, and runc
  * refuses every container ("cannot set hugetlb limit: container could not join or create cgroup").
  */
-export function hugetlbStep(onChanged: () => void): Step {
+export function hugetlbStep(): Step {
   return {
     id: 'cgroup-hugetlb',
     title: `hugetlb cgroup controller mounted for runc (${HUGETLB_MOUNT}) where cgroup v1 lacks it`,
@@ -54,7 +54,6 @@ export function hugetlbStep(onChanged: () => void): Step {
         await fs.mkdir(path.dirname(marker), { recursive: true, mode: 0o700 });
         await fs.writeFile(marker, '');
       }
-      onChanged();
     },
   };
 }

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import type { Context } from '../../core/context.js';
 import type { Step } from '../../core/step.js';
-import { done, drift, todo } from '../../core/step.js';
+import { done, drift, notifying, todo } from '../../core/step.js';
 import { EnvironmentError } from '../../core/errors.js';
 import { adminGet } from './api.js';
 import { apiServerUrl, kubePaths, nodeName, ROOT_KUBECONFIG } from './layout.js';
@@ -19,12 +19,8 @@ import type { KubeNode } from './kubectl.js';
 import { kubernetesPkiStep } from './pki.js';
 import { hugetlbStep } from '../lab-runtime.js';
 
-/** Names of the cluster's services that must restart to read what this run changed. */
-export interface KubeRestart {
-  pending: Set<string>;
-}
-
-export const markAll = (r: KubeRestart): void => KUBERNETES_SERVICES.forEach((s) => r.pending.add(s.name));
+/** The steps that (re)start the cluster's services: what changes their certificates, files or binaries notifies them all. */
+export const KUBERNETES_SERVICE_STEPS = KUBERNETES_SERVICES.map((s) => `${s.name}-service`);
 
 export function kubeconfigFor(ctx: Context, user: KubeconfigUser): string {
   const p = kubePaths(ctx.stateDir);
@@ -42,9 +38,10 @@ function clusterFiles(ctx: Context): { path: string; text: string }[] {
   ];
 }
 
-function clusterFilesStep(restart: KubeRestart): Step {
+function clusterFilesStep(): Step {
   return {
     id: 'kubernetes-config',
+    notifies: KUBERNETES_SERVICE_STEPS,
     title: 'Kubernetes kubeconfigs and kubelet configuration (<state>/kubernetes)',
     async check(ctx) {
       const p = kubePaths(ctx.stateDir);
@@ -63,7 +60,6 @@ function clusterFilesStep(restart: KubeRestart): Step {
         ctx.recorder.write(f.path, f.text, 0o600);
         if (!ctx.opts.dryRun) await fs.writeFile(f.path, f.text, { mode: 0o600 });
       }
-      markAll(restart);
     },
   };
 }
@@ -84,14 +80,13 @@ function rootKubeconfigStep(): Step {
   };
 }
 
-function serviceStep(name: string, specOf: (ctx: Context) => ServiceSpec, restart: KubeRestart): Step {
+function serviceStep(name: string, specOf: (ctx: Context) => ServiceSpec): Step {
   return {
     id: `${name}-service`,
     title: `${name} running (supervised by crio-sigpoc, loopback only)`,
     async check(ctx) {
       const spec = specOf(ctx);
       const st = await supervisor.state(ctx, spec);
-      if (restart.pending.has(spec.name) && st.running) return drift(`${spec.name} runs with what it read before this run`);
       if (st.ready) return done(st.detail);
       return st.running ? drift(`${spec.name} runs but does not answer (${st.detail})`) : todo(`${spec.name} is not running`);
     },
@@ -99,7 +94,6 @@ function serviceStep(name: string, specOf: (ctx: Context) => ServiceSpec, restar
       const spec = specOf(ctx);
       if ((await supervisor.state(ctx, spec)).running) await supervisor.restart(ctx, spec);
       else await supervisor.start(ctx, spec);
-      restart.pending.delete(spec.name);
     },
   };
 }
@@ -130,13 +124,13 @@ async function labNode(ctx: Context): Promise<KubeNode | undefined> {
 }
 
 /** After CRI-O is up: certificates, files, kubeconfig, the services in order, the node. */
-export function kubernetesLabSteps(restart: KubeRestart): Step[] {
+export function kubernetesLabSteps(): Step[] {
   return [
-    kubernetesPkiStep(() => markAll(restart)),
-    clusterFilesStep(restart),
+    notifying(kubernetesPkiStep(), KUBERNETES_SERVICE_STEPS),
+    clusterFilesStep(),
     rootKubeconfigStep(),
-    hugetlbStep(() => markAll(restart)),
-    ...KUBERNETES_SERVICES.map((s) => serviceStep(s.name, s.spec, restart)),
+    notifying(hugetlbStep(), KUBERNETES_SERVICE_STEPS),
+    ...KUBERNETES_SERVICES.map((s) => serviceStep(s.name, s.spec)),
     nodeReadyStep(labNode, (ctx) => `read kubelet's log ${logFile(ctx, 'kubelet')}, and \`kubectl describe node ${nodeName()}\``),
   ];
 }

@@ -61,7 +61,7 @@ function pkiFiles(ctx: Context): string[] {
 
 const openssl = (ctx: Context, args: string[]) => must(ctx.runner, { file: 'openssl', args, timeoutMs: 60_000 });
 
-export function kubernetesPkiStep(onChanged: () => void): Step {
+export function kubernetesPkiStep(): Step {
   return {
     id: 'kubernetes-pki',
     title: 'Kubernetes certificates and service-account key (openssl, <state>/kubernetes/pki)',
@@ -82,7 +82,6 @@ export function kubernetesPkiStep(onChanged: () => void): Step {
       }
       if (!(await fileExists(p.serviceAccountKey))) await openssl(ctx, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p.serviceAccountKey]);
       if (!(await fileExists(p.serviceAccountPub))) await openssl(ctx, ['pkey', '-in', p.serviceAccountKey, '-pubout', '-out', p.serviceAccountPub]);
-      onChanged();
     },
   };
 }
