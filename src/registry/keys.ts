@@ -73,7 +73,9 @@ export async function generateKeyPair(ctx: Context, dir: string, passphrase: str
 }
 
 export function keysStep(opts: { force?: boolean } = {}): Step {
-  let rotate = Boolean(opts.force);
+  // --force rotates once: a pair made since this step was built is the rotated one.
+  const since = Date.now();
+  const madeSince = async (file: string): Promise<boolean> => ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since;
   return {
     id: 'keys',
     title: 'cosign key pair',
@@ -81,13 +83,12 @@ export function keysStep(opts: { force?: boolean } = {}): Step {
       const p = statePaths(ctx.stateDir);
       // Refused or tightened before anything else, even before a rotation replaces it.
       const have = await trustedPair(ctx, p.keysDir);
-      if (rotate) return todo('--force: rotating the key pair');
+      if (opts.force && !(await madeSince(p.publicKey))) return todo('--force: rotating the key pair');
       return have.privateKey && have.publicKey ? done(p.publicKey) : todo(`no key pair in ${p.keysDir}`);
     },
     async apply(ctx) {
       const fromEnv = envPassphrase();
       await generateKeyPair(ctx, statePaths(ctx.stateDir).keysDir, fromEnv ?? randomBytes(24).toString('base64url'), fromEnv === undefined);
-      rotate = false;
     },
   };
 }
