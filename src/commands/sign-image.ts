@@ -2,5 +2,4 @@ import { signChain } from '../verify/chain.js';
 import type { GlobalOptions } from '../core/context.js';
 import { stepsCommand } from './steps-command.js';
 
-export default (opts: GlobalOptions & { offline?: boolean; cosign?: string }) =>
-  stepsCommand('sign-image', (ctx) => signChain(ctx, { offline: opts.offline, cosign: opts.cosign }))(opts);
+export default (opts: GlobalOptions & { offline?: boolean }) => stepsCommand('sign-image', (ctx) => signChain(ctx, { offline: opts.offline }))(opts);

@@ -15,8 +15,6 @@ import { signStep } from '../registry/sign.js';
 export interface ChainOptions {
   backend?: 'auto' | RegistryBackend;
   offline?: boolean;
-  forceKeys?: boolean;
-  cosign?: string;
   userPolicy?: { file: string; text: string };
 }
 
@@ -30,7 +28,7 @@ export async function signChain(ctx: Context, o: ChainOptions): Promise<Step[]> 
   const docker = reg.some((s) => s.id === 'docker') ? [] : [dockerStep()];
   // The lab's CRI-O takes its pause image from the local registry, so the chain puts it there.
   const pause = (await readCrioConfig(ctx.opts.root)).pauseImage.value === imageRef(IMAGES.pause);
-  return [...docker, ...reg, keysStep({ force: o.forceKeys }), imagesStep({ offline: o.offline, pause }), signStep({ cosign: o.cosign })];
+  return [...docker, ...reg, keysStep(), imagesStep({ offline: o.offline, pause }), signStep()];
 }
 
 export async function fullChain(ctx: Context, o: ChainOptions): Promise<Step[]> {
