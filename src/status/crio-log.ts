@@ -59,12 +59,15 @@ export async function tail(file: string, bytes = 256 * 1024): Promise<string> {
 
 export async function crioLogFacts(ctx: Context, mode: ServiceMode): Promise<CrioLogFacts> {
   const file = path.join(statePaths(ctx.stateDir).logsDir, 'crio.log');
-  try {
-    return { source: file, text: await tail(file) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { source: file, error: (e as Error).message };
+  // Under systemd CRI-O logs to the journal, whatever files the state dir holds.
+  if (mode !== 'systemd') {
+    try {
+      return { source: file, text: await tail(file) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { source: file, error: (e as Error).message };
+      return { error: `no ${file}, and no systemd journal to read` };
+    }
   }
-  if (mode !== 'systemd') return { error: `no ${file}, and no systemd journal to read` };
   // A system unit's journal is root's (or the systemd-journal group's): a normal user's journalctl
   // exits 0 showing nothing, so it runs through sudo; and a slow VM needs more than a few seconds.
   const r = await ctx.probe.run({ file: 'journalctl', args: ['-u', 'crio', '-n', '200', '--no-pager', '-o', 'short-iso'], privileged: true, readOnly: true, timeoutMs: 10_000 });

@@ -30,15 +30,18 @@ export async function rejectionFacts(ctx: Context, mode: ServiceMode, now = new 
   const recent = (text: string): SignatureEvent[] =>
     eventsFromText(text.split('\n').filter((l) => RPC_LINE.test(l)).join('\n')).filter((e) => e.outcome === 'rejected' && (!e.time || new Date(e.time) >= since));
   const file = path.join(statePaths(ctx.stateDir).logsDir, 'crio.log');
-  try {
-    const text = await tail(file, MAX_BYTES);
-    const firstTime = /time="([^"]+)"/.exec(text)?.[1];
-    const full = text.length < MAX_BYTES || (firstTime !== undefined && new Date(firstTime) <= since);
-    return { source: file, since, rejections: recent(text), ...(full ? {} : { partialFrom: firstTime }) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { source: file, since, error: (e as Error).message };
+  // Under systemd CRI-O logs to the journal, whatever files the state dir holds.
+  if (mode !== 'systemd') {
+    try {
+      const text = await tail(file, MAX_BYTES);
+      const firstTime = /time="([^"]+)"/.exec(text)?.[1];
+      const full = text.length < MAX_BYTES || (firstTime !== undefined && new Date(firstTime) <= since);
+      return { source: file, since, rejections: recent(text), ...(full ? {} : { partialFrom: firstTime }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { source: file, since, error: (e as Error).message };
+      return { since, error: `no ${file}, and no systemd journal to read` };
+    }
   }
-  if (mode !== 'systemd') return { since, error: `no ${file}, and no systemd journal to read` };
   const args = ['-u', 'crio', `--since=@${Math.floor(since.getTime() / 1000)}`, '--no-pager', '-o', 'cat', '--grep', 'SignatureValidationFailed'];
   // A system unit's journal is root's (or the systemd-journal group's): a normal user's journalctl
   // exits 0 showing nothing, so it runs through sudo; and a slow VM needs more than a few seconds.

@@ -20,8 +20,11 @@ export interface LogSource {
 
 export async function crioLogSource(ctx: Context, since?: Date): Promise<LogSource> {
   const file = path.join(statePaths(ctx.stateDir).logsDir, 'crio.log');
-  if (await fs.stat(file).then((s) => s.isFile(), () => false)) return { name: file, format: 'file', lines: (signal) => followFile(file, since !== undefined, signal) };
-  if (!(await isSystemdHost())) throw new EnvironmentError(`no CRI-O log: ${file} does not exist and this host has no systemd journal`, 'sudo crio-sigpoc setup --yes');
+  // Under systemd CRI-O logs to the journal, whatever files the state dir holds.
+  if (!(await isSystemdHost())) {
+    if (await fs.stat(file).then((s) => s.isFile(), () => false)) return { name: file, format: 'file', lines: (signal) => followFile(file, since !== undefined, signal) };
+    throw new EnvironmentError(`no CRI-O log: ${file} does not exist and this host has no systemd journal`, 'sudo crio-sigpoc setup --yes');
+  }
   const args = ['-u', 'crio', '-o', 'json', '--no-pager', '-f', ...(since ? [`--since=@${Math.floor(since.getTime() / 1000)}`] : ['-n', '0'])];
   return { name: 'journalctl -u crio', format: 'journal-json', lines: (signal) => followJournal(args, signal) };
 }
