@@ -38,10 +38,13 @@ export interface Context {
 
 export const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** root's state directory, and the one ledger of the real /etc. */
+export const SYSTEM_STATE_DIR = '/var/lib/crio-sigpoc';
+
 export function defaultStateDir(root: string, env = process.env): string {
   if (env.CRIO_SIGPOC_STATE_DIR) return path.resolve(env.CRIO_SIGPOC_STATE_DIR);
   if (root !== '/') return path.join(root, 'var/lib/crio-sigpoc');
-  if (isRoot()) return '/var/lib/crio-sigpoc';
+  if (isRoot()) return SYSTEM_STATE_DIR;
   return path.join(env.XDG_STATE_HOME || path.join(os.homedir(), '.local/state'), 'crio-sigpoc');
 }
 
@@ -66,6 +69,8 @@ export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: 
     dryRun: opts.dryRun,
     direct: isRoot() || opts.root !== '/',
     log,
+    // A normal user's runs change the real /etc through sudo: they record it in root's ledger.
+    ...(isRoot() || opts.root !== '/' ? {} : { systemLedgerDir: SYSTEM_STATE_DIR }),
   });
   const cache = new Map<string, Promise<unknown>>();
   return {

@@ -11,7 +11,7 @@ import { EnvironmentError } from './errors.js';
 import { MANAGED_DIRS } from './settings.js';
 import { trustedStatePath } from './trust.js';
 import { underRoot } from './root.js';
-import { writeSecretFile } from './secret-file.js';
+import { secretTemporary, writeSecretFile } from './secret-file.js';
 import type { Log } from '../ui/log.js';
 
 interface LedgerEntry {
@@ -51,8 +51,22 @@ export class SystemFiles {
       log: Log;
       /** Who must own the state dir and ledger (default: the effective user). */
       owner?: number;
+      /**
+       * Where the ledger and backups live when not in stateDir, reached through sudo: a normal
+       * user's runs record the real /etc in the one system ledger that root's runs keep too, so
+       * the two never back up each other's writes as originals.
+       */
+      systemLedgerDir?: string;
     },
   ) {}
+
+  private get viaSudo(): boolean {
+    return this.opts.systemLedgerDir !== undefined;
+  }
+
+  private get ledgerDir(): string {
+    return this.opts.systemLedgerDir ?? this.opts.stateDir;
+  }
 
   /** The real path of a system path under --root. Only normalised absolute paths: a `..` never leaves the root. */
   sys(p: string): string {
@@ -63,11 +77,58 @@ export class SystemFiles {
   }
 
   private get ledgerFile(): string {
-    return path.join(this.opts.stateDir, 'ledger.json');
+    return path.join(this.ledgerDir, 'ledger.json');
   }
 
   private get backupDir(): string {
-    return path.join(this.opts.stateDir, 'backups');
+    return path.join(this.ledgerDir, 'backups');
+  }
+
+  private sudo(file: string, args: string[], readOnly = false) {
+    return this.opts.runner.run({ file, args, privileged: true, readOnly });
+  }
+
+  /** A root-only file's bytes through sudo, exactly (base64: binaries survive the pipe). */
+  private async sudoReadBytes(file: string): Promise<Buffer | undefined> {
+    const r = await this.sudo('base64', ['-w', '0', '--', file], true);
+    return r.exitCode === 0 ? Buffer.from(r.stdout.trim(), 'base64') : undefined;
+  }
+
+  /** Trust of the system ledger as root sees it: root's, not writable by others, no links. */
+  private async sudoTrust(): Promise<boolean> {
+    const statOf = async (p: string): Promise<{ uid: number; mode: number; type: string } | undefined> => {
+      const r = await this.sudo('stat', ['-c', '%u %a %F', '--', p], true);
+      if (r.exitCode !== 0) return undefined;
+      const [uid, mode, ...type] = r.stdout.trim().split(' ');
+      return { uid: Number(uid), mode: parseInt(mode, 8), type: type.join(' ') };
+    };
+    const refuse = (p: string, why: string): never => {
+      throw new EnvironmentError(`${p} ${why}: the tool does not trust it`, `look at it (sudo ls -la ${this.ledgerDir}); move it away if it is not the tool's: sudo mv ${p} ${p}.refused`);
+    };
+    const dir = await statOf(this.ledgerDir);
+    if (!dir) return false;
+    if (dir.type !== 'directory') refuse(this.ledgerDir, `is a ${dir.type}, not a directory`);
+    if (dir.uid !== 0 || dir.mode & 0o022) refuse(this.ledgerDir, `is owned by uid ${dir.uid} with mode ${dir.mode.toString(8)}, not root's alone`);
+    const ledger = await statOf(this.ledgerFile);
+    if (!ledger) return false;
+    if (!/^regular( empty)? file$/.test(ledger.type)) refuse(this.ledgerFile, `is a ${ledger.type}, not a regular file`);
+    if (ledger.uid !== 0 || ledger.mode & 0o077) refuse(this.ledgerFile, `is owned by uid ${ledger.uid} with mode ${ledger.mode.toString(8)}, not root's alone`);
+    return true;
+  }
+
+  /** A secret (the ledger, a backup) written into the system ledger dir: staged as ours, then installed by root and renamed. */
+  private async sudoWriteSecret(target: string, content: string | Buffer): Promise<void> {
+    const staged = path.join(this.opts.stateDir, 'staging', `ledger-${path.basename(target)}`);
+    await fs.mkdir(path.dirname(staged), { recursive: true, mode: 0o700 });
+    await writeSecretFile(staged, content);
+    try {
+      for (const dir of new Set([this.ledgerDir, path.dirname(target)])) await must(this.opts.runner, { file: 'install', args: ['-d', '-m', '0700', '--', dir], privileged: true });
+      const tmp = secretTemporary(target);
+      await must(this.opts.runner, { file: 'install', args: ['-m', '0600', '-T', staged, tmp], privileged: true });
+      await must(this.opts.runner, { file: 'mv', args: ['-f', '-T', tmp, target], privileged: true });
+    } finally {
+      await fs.rm(staged, { force: true });
+    }
   }
 
   /** The files the ledger records (real paths), after checking that it can be trusted. */
@@ -83,8 +144,8 @@ export class SystemFiles {
 
   private async load(): Promise<LedgerDoc> {
     const empty: LedgerDoc = { version: 2, root: this.opts.root, files: {}, dirs: [] };
-    if (!(await this.trust())) return empty;
-    const text = await fs.readFile(this.ledgerFile, 'utf8');
+    if (!(await (this.viaSudo ? this.sudoTrust() : this.trust()))) return empty;
+    const text = this.viaSudo ? ((await this.sudoReadBytes(this.ledgerFile)) ?? Buffer.alloc(0)).toString('utf8') : await fs.readFile(this.ledgerFile, 'utf8');
     const refuse = (why: string): never => {
       throw new EnvironmentError(`${this.ledgerFile} ${why}; clean-all will not act on it`, `look at it, then move it away if it is not the tool's: mv ${this.ledgerFile} ${this.ledgerFile}.refused`);
     };
@@ -140,6 +201,7 @@ export class SystemFiles {
   }
 
   private async save(doc: LedgerDoc): Promise<void> {
+    if (this.viaSudo) return this.sudoWriteSecret(this.ledgerFile, JSON.stringify(doc, null, 2) + '\n');
     await fs.mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
     await this.trust();
     await writeSecretFile(this.ledgerFile, JSON.stringify(doc, null, 2) + '\n');
@@ -170,10 +232,7 @@ export class SystemFiles {
       return await fs.readFile(this.sys(p));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if ((e as NodeJS.ErrnoException).code === 'EACCES' && !this.opts.direct) {
-        const r = await this.opts.runner.run({ file: 'cat', args: ['--', this.sys(p)], privileged: true, readOnly: true });
-        return r.exitCode === 0 ? Buffer.from(r.stdout) : undefined;
-      }
+      if ((e as NodeJS.ErrnoException).code === 'EACCES' && !this.opts.direct) return this.sudoReadBytes(this.sys(p));
       throw e;
     }
   }
@@ -267,7 +326,8 @@ export class SystemFiles {
     const out: RestoreResult[] = [];
     for (const [target, entry] of Object.entries(doc.files).reverse()) {
       await this.contained(target);
-      const original = entry.backup === null ? null : await fs.readFile(path.join(this.backupDir, entry.backup)).catch(() => undefined);
+      const backupFile = entry.backup === null ? null : path.join(this.backupDir, entry.backup);
+      const original = backupFile === null ? null : this.viaSudo ? await this.sudoReadBytes(backupFile) : await fs.readFile(backupFile).catch(() => undefined);
       if (original === undefined) {
         out.push({ path: target, action: 'missing-backup' });
         continue;
@@ -298,9 +358,13 @@ export class SystemFiles {
       for (const dir of [...doc.dirs].reverse()) await this.rmdirIfEmpty(dir);
       doc.dirs = [];
     }
-    if (!this.opts.dryRun && (await pathExists(this.ledgerFile))) {
+    const ledgerExists = this.viaSudo ? async () => (await this.sudo('test', ['-e', this.ledgerFile], true)).exitCode === 0 : () => pathExists(this.ledgerFile);
+    if (!this.opts.dryRun && (await ledgerExists())) {
       await this.save(doc);
-      if (Object.keys(doc.files).length === 0) await fs.rm(this.backupDir, { recursive: true, force: true });
+      if (Object.keys(doc.files).length === 0) {
+        if (this.viaSudo) await must(this.opts.runner, { file: 'rm', args: ['-rf', '--', this.backupDir], privileged: true });
+        else await fs.rm(this.backupDir, { recursive: true, force: true });
+      }
     }
     return out;
   }
@@ -313,10 +377,14 @@ export class SystemFiles {
     const st = await fs.lstat(target).catch(() => undefined);
     if (st) {
       if (!st.isFile()) throw new EnvironmentError(`${target} is not a regular file (a link or a directory); the tool does not replace it`, `look at it: ls -l ${target}`);
-      await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
       backup = `${sha256(target).slice(0, 16)}-${path.basename(target)}`;
-      const bytes = this.opts.direct ? await fs.readFile(target) : Buffer.from((await must(this.opts.runner, { file: 'cat', args: ['--', target], privileged: true, readOnly: true })).stdout);
-      await writeSecretFile(path.join(this.backupDir, backup), bytes);
+      const bytes = this.opts.direct ? await fs.readFile(target) : await this.sudoReadBytes(target);
+      if (!bytes) throw new EnvironmentError(`cannot read ${target} through sudo to back it up`, `check that sudo works: sudo -v`);
+      if (this.viaSudo) await this.sudoWriteSecret(path.join(this.backupDir, backup), bytes);
+      else {
+        await fs.mkdir(this.backupDir, { recursive: true, mode: 0o700 });
+        await writeSecretFile(path.join(this.backupDir, backup), bytes);
+      }
       mode = st.mode & 0o777;
     } else {
       // Parents the tool creates get an explicit mode and are recorded, so clean-all can take them away.
