@@ -56,7 +56,8 @@ export class ExecaRunner implements Runner {
       maxBuffer: 64 * 1024 * 1024,
     });
     const result: RunResult = {
-      exitCode: r.exitCode ?? (r.failed ? 127 : 0),
+      // No exit code: killed at its timeout (124, as timeout(1) says) or never started (127, as a shell says).
+      exitCode: r.exitCode ?? (r.timedOut ? 124 : r.failed ? 127 : 0),
       stdout: String(r.stdout ?? ''),
       stderr: String(r.stderr ?? ''),
       timedOut: Boolean(r.timedOut),

@@ -34,5 +34,12 @@ export function tally(checks: Check[]): Record<Level, number> {
   };
 }
 
-/** A program that could not be started at all (ExecaRunner reports ENOENT as exit 127). */
-export const notInstalled = (r: { exitCode: number; stderr: string }): boolean => r.exitCode === 127 || /\bENOENT\b/.test(r.stderr);
+/** A program that could not be started at all (ExecaRunner reports ENOENT as exit 127); one that timed out is installed. */
+export const notInstalled = (r: { exitCode: number; stderr: string; timedOut?: boolean }): boolean => !r.timedOut && (r.exitCode === 127 || /\bENOENT\b/.test(r.stderr));
+
+/**
+ * How long a status probe may take. A healthy host answers in milliseconds; a slow one (a VM under
+ * software emulation, every probe started at once) needs seconds, and a short limit there reads as
+ * "broken" when it is only slow.
+ */
+export const PROBE_TIMEOUT_MS = 10_000;

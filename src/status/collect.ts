@@ -18,7 +18,7 @@ import { pauseScope } from '../policy/render.js';
 import type { PolicyFile } from './open-scopes.js';
 import { openScopesCheck } from './open-scopes.js';
 import { setupHint } from '../services/steps.js';
-import type { Check } from './check.js';
+import { PROBE_TIMEOUT_MS, type Check } from './check.js';
 import { crioLogCheck, crioLogFacts } from './crio-log.js';
 import { rejectionFacts, rejectionsCheck } from './rejections.js';
 import { crioServiceCheck, crioServiceFacts } from './crio-service.js';
@@ -95,7 +95,7 @@ async function keyPairFacts(ctx: Context) {
 
 async function registryChecks(): Promise<Check[]> {
   // A registry under emulation or on a loaded VM can take more than a second to answer.
-  const reg = registryCheck(await registryFacts(3_000));
+  const reg = registryCheck(await registryFacts(PROBE_TIMEOUT_MS));
   return reg.level === 'ok' ? [reg, signatureCheck(await signatureFacts())] : [reg];
 }
 

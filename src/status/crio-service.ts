@@ -6,7 +6,7 @@ import type { RunResult } from '../core/command.js';
 import { isRoot } from '../core/execa-runner.js';
 import type { ServiceMode } from '../services/types.js';
 import type { Check } from './check.js';
-import { check, notInstalled } from './check.js';
+import { check, notInstalled, PROBE_TIMEOUT_MS } from './check.js';
 import { logfmtMessage } from './crio-log.js';
 
 export interface CrioServiceFacts {
@@ -31,7 +31,7 @@ export function crioServiceCheck(f: CrioServiceFacts, setupHint: string): Check 
     const version = /RuntimeVersion:\s*(\S+)/.exec(f.crictl.stdout)?.[1];
     if (f.crictl.exitCode === 0 && !f.crictl.timedOut) return check('crio', TITLE, 'ok', `CRI-O${version ? ` ${version}` : ''} answers on ${endpoint} (${how})`);
     const last = (f.crictl.stderr || f.crictl.stdout).trim().split('\n').pop() ?? '';
-    const why = f.crictl.timedOut ? 'no answer within 3s' : (logfmtMessage(last) ?? last);
+    const why = f.crictl.timedOut ? `no answer within ${PROBE_TIMEOUT_MS / 1000}s` : (logfmtMessage(last) ?? last);
     return check('crio', TITLE, 'problem', `CRI-O does not answer on ${endpoint}: ${why} (${how})`, { fix: start });
   }
   const running = f.processRunning || f.unitActive === true;
@@ -52,14 +52,14 @@ async function crioProcessRunning(): Promise<boolean> {
 export async function crioServiceFacts(ctx: Context, socket: string, mode: ServiceMode): Promise<CrioServiceFacts> {
   const path = ctx.sys(socket);
   const [unit, processRunning, socketExists, usable] = await Promise.all([
-    mode === 'systemd' ? ctx.probe.run({ file: 'systemctl', args: ['is-active', '--quiet', 'crio.service'], readOnly: true, timeoutMs: 3_000 }) : undefined,
+    mode === 'systemd' ? ctx.probe.run({ file: 'systemctl', args: ['is-active', '--quiet', 'crio.service'], readOnly: true, timeoutMs: PROBE_TIMEOUT_MS }) : undefined,
     crioProcessRunning(),
     fs.stat(path).then(() => true, () => false),
     isRoot() ? true : fs.access(path, fsc.R_OK | fsc.W_OK).then(() => true, () => false),
   ]);
   const crictl =
     socketExists && usable
-      ? await ctx.probe.run({ file: 'crictl', args: ['--runtime-endpoint', `unix://${socket}`, '--timeout', '2s', 'version'], readOnly: true, timeoutMs: 3_000 })
+      ? await ctx.probe.run({ file: 'crictl', args: ['--runtime-endpoint', `unix://${socket}`, '--timeout', `${PROBE_TIMEOUT_MS / 1000 - 1}s`, 'version'], readOnly: true, timeoutMs: PROBE_TIMEOUT_MS })
       : undefined;
   return { mode, unitActive: unit ? unit.exitCode === 0 : undefined, processRunning, socket, socketExists, crictl };
 }

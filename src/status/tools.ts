@@ -4,7 +4,7 @@ import type { RunResult } from '../core/command.js';
 import { VERSIONS } from '../core/settings.js';
 import { cosignBinary, parseCosignVersion } from '../registry/cosign.js';
 import type { Check, Level } from './check.js';
-import { check, notInstalled } from './check.js';
+import { check, notInstalled, PROBE_TIMEOUT_MS } from './check.js';
 
 export interface ToolSpec {
   id: string;
@@ -54,6 +54,6 @@ export function toolCheck(spec: ToolSpec, r: RunResult, setupHint: string): Chec
 
 export async function toolChecks(ctx: Context, setupHint: string): Promise<Check[]> {
   return Promise.all(
-    TOOLS.map(async (t) => toolCheck(t, await ctx.probe.run({ file: t.file, args: t.args, readOnly: true, timeoutMs: 3_000 }), setupHint)),
+    TOOLS.map(async (t) => toolCheck(t, await ctx.probe.run({ file: t.file, args: t.args, readOnly: true, timeoutMs: PROBE_TIMEOUT_MS }), setupHint)),
   );
 }

@@ -25,6 +25,8 @@ import type { Context } from '../../src/core/context.js';
 import { registryCheck, signatureCheck } from '../../src/status/registry.js';
 import { statusText } from '../../src/status/render.js';
 import { TOOLS, toolCheck } from '../../src/status/tools.js';
+import { ExecaRunner } from '../../src/core/execa-runner.js';
+import { silentLog } from '../../src/ui/log.js';
 
 const fixtures = new URL('../fixtures/status/', import.meta.url);
 const fixture = (f: string): string => readFileSync(new URL(f, fixtures), 'utf8');
@@ -58,6 +60,16 @@ test('an absent CRI-O is a problem fixed by setup; an absent kubectl only a warn
   const kubectl = toolCheck(tool('kubectl'), ENOENT('kubectl'), HINT);
   assert.equal(kubectl.level, 'warning');
   assert.match(kubectl.fix!, /install kubectl/);
+});
+
+test('a slow program is installed and slow, not missing: a probe killed at its timeout says "timed out" (real runner)', async () => {
+  // A VM under software emulation answers `crio --version` in seconds: that must not read as "not installed".
+  const r = await new ExecaRunner(silentLog).run({ file: 'sleep', args: ['5'], readOnly: true, timeoutMs: 200 });
+  assert.equal(r.timedOut, true);
+  assert.equal(r.exitCode, 124);
+  const c = toolCheck(tool('crio'), r, HINT);
+  assert.equal(c.level, 'warning');
+  assert.match(c.detail, /^`crio --version` timed out/);
 });
 
 test('a version other than the pinned one is a warning that names both', () => {
