@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import type { Context } from '../../src/core/context.js';
+import { defaultCacheDir, type Context } from '../../src/core/context.js';
 import { LAB_BINARIES } from '../../src/setup/binaries.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
 import { cachedBinary } from '../../src/setup/go-build.js';
@@ -16,7 +16,8 @@ import { guestImage, requireHostPrograms, SHARES } from './image.js';
 import { npmSeed } from './npm-seed.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
-const hostGoCache = '/var/cache/crio-sigpoc/go';
+/** The host's binary cache (CRIO_SIGPOC_CACHE_DIR, as the tool reads it), shared in read-only. */
+const hostGoCache = path.join(defaultCacheDir(), 'go');
 const HOME = '/home/user';
 const CHECKOUT = `${HOME}/crio-sigpoc`;
 /** Where the guest mounts its copy of the host's npm seed (writable: npm adds to its cache). */
