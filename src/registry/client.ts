@@ -1,4 +1,5 @@
 // The registry's HTTP API (distribution spec): read-only questions about tags and digests.
+import { createHash } from 'node:crypto';
 import { checkedDigest } from './digest.js';
 import { EnvironmentError } from '../core/errors.js';
 
@@ -56,5 +57,10 @@ export async function putIndex(repository: string, tag: string, entries: { diges
   const r = await fetch(manifestUrl(repository, tag), { method: 'PUT', headers: { 'Content-Type': MANIFEST_LIST }, body, signal: AbortSignal.timeout(10_000) });
   const digest = r.headers.get('docker-content-digest');
   if (!r.ok || !digest) throw new EnvironmentError(`registry refused the manifest list for ${repository}:${tag}: ${r.status} ${await r.text()}`, REGISTRY_NEXT);
-  return checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${tag}`);
+  // The digest of the bytes sent is what gets signed; a registry that reports another is not trusted.
+  const sent = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  if (checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${tag}`) !== sent) {
+    throw new EnvironmentError(`the registry stored the manifest list for ${repository}:${tag} as ${digest}, but its bytes digest to ${sent}: not signing`, REGISTRY_NEXT);
+  }
+  return sent;
 }

@@ -10,6 +10,7 @@ import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { IMAGES, imageRef } from '../core/settings.js';
 import { manifestDigest } from './client.js';
+import { pushedDigest } from './digest.js';
 import { statePaths } from '../core/state.js';
 import { which } from '../core/which.js';
 
@@ -29,8 +30,36 @@ export async function tagExists(ref: ImageRef): Promise<boolean> {
   return (await manifestDigest(ref.repository, ref.tag).catch(() => undefined)) !== undefined;
 }
 
-/** Builds a one-layer busybox image whose /etc/crio-sigpoc-image holds marker, and pushes it as target. */
-export async function buildAndPush(ctx: Context, target: string, marker: string): Promise<void> {
+/** Splits REGISTRY/REPO:TAG at the tag's colon. */
+function splitTag(ref: string): ImageRef {
+  const at = ref.lastIndexOf(':');
+  return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
+}
+
+/**
+ * Pushes ref from Docker's store and returns the digest the push produced (pushing again uploads
+ * nothing new). That digest is what gets signed: the registry must report the same for the tag,
+ * or nothing is, because a server that answers otherwise is not the one that was pushed to.
+ */
+export async function pushAndConfirm(ctx: Context, ref: string): Promise<string> {
+  const push = await docker(ctx, ['push', ref]);
+  if (ctx.opts.dryRun) return `sha256:<digest docker push gives for ${ref}>`;
+  const pushed = pushedDigest(push.stdout);
+  if (!pushed) throw new EnvironmentError(`docker push ${ref} printed no digest, so there is no digest to sign:\n${push.stdout.trim()}`, `sudo docker push ${ref}`);
+  const { repository, tag } = splitTag(ref);
+  const served = await manifestDigest(repository, tag);
+  if (served !== pushed) throw new EnvironmentError(`the registry reports ${served ?? 'no manifest'} for ${ref}, but the push produced ${pushed}: not signing`, `sudo ss -ltnp 'sport = :5003' to see who serves ${ref}`);
+  return pushed;
+}
+
+/** ref pushed from Docker's store, built first when Docker has no such image: the digest the push produced. */
+export async function ensurePushed(ctx: Context, ref: string, marker: string): Promise<string> {
+  const local = await ctx.probe.run({ file: 'docker', args: ['image', 'inspect', '--format', '{{.Id}}', ref], privileged: true, readOnly: true });
+  return ok(local) ? pushAndConfirm(ctx, ref) : buildAndPush(ctx, ref, marker);
+}
+
+/** Builds a one-layer busybox image whose /etc/crio-sigpoc-image holds marker, pushes it as target, and returns the pushed digest. */
+export async function buildAndPush(ctx: Context, target: string, marker: string): Promise<string> {
   const busybox = await which('busybox');
   // A dry run on a fresh machine plans the build all the same: setup installs busybox-static.
   if (!busybox && !ctx.opts.dryRun) throw new EnvironmentError('busybox is not installed, so no test image can be built offline', 'sudo apt-get install busybox-static');
@@ -49,8 +78,9 @@ export async function buildAndPush(ctx: Context, target: string, marker: string)
   }
   await must(ctx.runner, { file: 'tar', args: ['--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '--sort=name', '-C', rootfs, '-cf', tarball, '.'] });
   await docker(ctx, ['import', '--change', 'CMD ["/bin/sh"]', tarball, target]);
-  await docker(ctx, ['push', target]);
+  const digest = await pushAndConfirm(ctx, target);
   if (!ctx.opts.dryRun) await fs.rm(dir, { recursive: true, force: true });
+  return digest;
 }
 
 /** Docker Hub's alpine when it can be had (it may already be local), else undefined. */

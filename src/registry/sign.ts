@@ -9,9 +9,7 @@ import { statePaths } from '../core/state.js';
 import { sign } from './signing.js';
 import { cosignBinary, cosignVersion } from './cosign.js';
 import { hasSignature, manifestDigest } from './client.js';
-import { must } from '../core/command.js';
-import { EnvironmentError } from '../core/errors.js';
-import { pushedDigest } from './digest.js';
+import { pushAndConfirm } from './images.js';
 import { assertOwnRegistry } from './owner.js';
 import { chooseBackend } from './registry.js';
 
@@ -41,21 +39,6 @@ export async function signImage(ctx: Context, repository: string, digest: string
   return { image: repository, digest, publicKeySha256: (await publicKeyFingerprint(ctx)) ?? '', cosign: version };
 }
 
-/**
- * The digest docker push produced for ref (pushing again uploads nothing new); it is what gets
- * signed, and the registry must report the same for the tag, or nothing is signed.
- */
-async function pushedAndServed(ctx: Context, repository: string, tag: string): Promise<string> {
-  const ref = `${repository}:${tag}`;
-  const push = await must(ctx.runner, { file: 'docker', args: ['push', ref], privileged: true, timeoutMs: 300_000 });
-  if (ctx.opts.dryRun) return 'sha256:<digest-of-the-pushed-image>';
-  const pushed = pushedDigest(push.stdout);
-  if (!pushed) throw new EnvironmentError(`docker push ${ref} printed no digest, so there is no digest to sign:\n${push.stdout.trim()}`, `sudo docker push ${ref}`);
-  const served = await manifestDigest(repository, tag);
-  if (served !== pushed) throw new EnvironmentError(`the registry reports ${served ?? 'no manifest'} for ${ref}, but the push produced ${pushed}: not signing`, `sudo ss -ltnp 'sport = :5003' to see who serves ${ref}`);
-  return pushed;
-}
-
 export function signStep(): Step {
   const img = IMAGES.signed;
   return {
@@ -73,7 +56,7 @@ export function signStep(): Step {
     },
     async apply(ctx) {
       await assertOwnRegistry(ctx, await chooseBackend(ctx, 'auto'));
-      const digest = await pushedAndServed(ctx, img.repository, img.tag);
+      const digest = await pushAndConfirm(ctx, imageRef(img));
       const record = await signImage(ctx, img.repository, digest);
       if (!ctx.opts.dryRun) await fs.writeFile(statePaths(ctx.stateDir).signedRecord, JSON.stringify(record, null, 2) + '\n');
     },

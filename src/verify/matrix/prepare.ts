@@ -7,7 +7,7 @@ import type { Context } from '../../core/context.js';
 import { must } from '../../core/command.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
-import { buildAndPush, tagExists } from '../../registry/images.js';
+import { buildAndPush, ensurePushed, tagExists } from '../../registry/images.js';
 import type { Signer } from '../../registry/signing.js';
 import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
@@ -46,10 +46,12 @@ export function imageStep(id: string, ref: string, signer?: Signer): Step {
       return done();
     },
     async apply(ctx) {
-      if (!(await tagExists({ repository, tag }))) await buildAndPush(ctx, ref, ref);
-      if (!signer) return;
-      const digest = (await manifestDigest(repository, tag).catch(() => undefined)) ?? 'sha256:<digest>';
-      await sign(ctx, repository, digest, signer);
+      if (!signer) {
+        if (!(await tagExists({ repository, tag }))) await buildAndPush(ctx, ref, ref);
+        return;
+      }
+      // The digest the push produced is signed, never one a server merely reports.
+      await sign(ctx, repository, await ensurePushed(ctx, ref, ref), signer);
     },
   };
 }
@@ -69,8 +71,7 @@ export function movedTagStep(id: string, ref: string, signer: Signer): Step {
       return (await isSigned(repository, signedDigest, signer.format)) ? done(`signed ${signedDigest.slice(0, 19)}…, now ${now.slice(0, 19)}…`) : todo('the first content is not signed');
     },
     async apply(ctx) {
-      await buildAndPush(ctx, ref, `${ref} before the move`);
-      const signedDigest = (await manifestDigest(repository, tag).catch(() => undefined)) ?? 'sha256:<digest>';
+      const signedDigest = await buildAndPush(ctx, ref, `${ref} before the move`);
       await sign(ctx, repository, signedDigest, signer);
       await buildAndPush(ctx, ref, `${ref} after the move`);
       if (ctx.opts.dryRun) return;
@@ -121,8 +122,7 @@ export function indexStep(id: string, ref: string, signer: Signer): Step {
       const entries = [];
       for (const p of platforms) {
         const platformRef = `${repository}:${p.tag}`;
-        if (!(await tagExists({ repository, tag: p.tag }))) await buildAndPush(ctx, platformRef, `${platformRef}`);
-        const digest = (await manifestDigest(repository, p.tag).catch(() => undefined)) ?? 'sha256:<digest>';
+        const digest = await ensurePushed(ctx, platformRef, platformRef);
         entries.push({ digest, platform: { os: p.os, architecture: p.architecture } });
       }
       ctx.recorder.http('PUT', manifestUrl(repository, tag), 'a manifest list of the two platform images');
