@@ -21,6 +21,7 @@ import type { PendingFile, RegistriesD } from './registries-d.js';
 import { attachmentsFor, readRegistriesD } from './registries-d.js';
 import type { ParsedScope } from './scope.js';
 import { decidingScope, normaliseImage, parseScope, scopeChain } from './scope.js';
+import { limitNotes } from './limits.js';
 
 export interface LintOptions {
   /** A registries.d directory to use instead of the one CRI-O reads. */
@@ -95,6 +96,7 @@ export async function lintPolicyText(text: string | Buffer, file: string, ctx: C
     }
   }
   await libraryFindings(sites, ctx, add, result.notes);
+  result.notes.push(...limitNotes(doc));
   if (Array.isArray(doc.default)) {
     if (doc.default.some((r) => typeOf(r) === 'insecureAcceptAnything')) {
       add(['default'], 'warning', 'default-accepts-anything', 'the default accepts every image without a signature: only the scopes you list are verified', 'make the default [{"type": "reject"}] and list each registry you trust');

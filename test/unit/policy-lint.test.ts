@@ -159,6 +159,20 @@ test('policy lint: exit 2 on errors, 0 on warnings only; --json is one document 
   assert.match(clean.stdout, /\nno findings$/, 'an explicit --registries-d is read instead of the shadowing one');
 });
 
+test('policy lint says what CRI-O cannot verify that users expect: cosign v3 bundles, identity patterns, Notation, with the upstream thread', async () => {
+  const keyless = { type: 'sigstoreSigned', fulcio: { caPath: '/etc/pki/fulcio.pem', oidcIssuer: 'https://token.actions.githubusercontent.com', subjectEmail: 'release@example.com' }, rekorPublicKeyPath: '/etc/pki/rekor.pub', signedIdentity: { type: 'matchRepository' } };
+  const policy = { default: [{ type: 'reject' }], transports: { docker: { 'quay.io/team': [keyless], 'ghcr.io/team': [{ type: 'notation', trustStore: 'ca:team' }] } } };
+  const root = await tempTree({ 'etc/containers/policy.json': JSON.stringify(policy, null, 2) + '\n' });
+  const r = await policyCommand('lint', [globals(root, false)]);
+  assert.equal(r.exitCode, 2, 'the library refuses the notation requirement');
+  assert.match(r.stdout, /note: cosign v3 signs by default in the Sigstore bundle format .* --new-bundle-format=false --use-signing-config=false .*container-libs\/pull\/1153\n/);
+  assert.match(r.stdout, /note: keyless \(fulcio\) identities match exactly.*container-libs\/issues\/34\)\n/);
+  assert.match(r.stdout, /note: CRI-O cannot verify Notation \(Notary v2\) signatures.*podman\/issues\/15559\)\n/);
+  // A policy without sigstore or Notation gets none of them.
+  const gpg = await tempTree({ 'etc/containers/policy.json': '{"default": [{"type": "reject"}]}\n' });
+  assert.doesNotMatch((await policyCommand('lint', [globals(gpg, false)])).stdout, /note: (cosign v3|keyless|CRI-O cannot verify)/);
+});
+
 test('install-policy refuses a policy with lint errors, exit 2, every file as it was', async () => {
   const root = await tempTree({
     'etc/crio/crio.conf.d/10-crio.conf': '[crio.image]\nsignature_policy = "/etc/crio/policy.json"\n',
