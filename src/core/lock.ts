@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
+import { trustedAncestors } from './trust.js';
 
 /** flock(1)'s exit code when --wait runs out (chosen apart from its other failures). */
 const CONFLICT = 75;
@@ -54,6 +55,8 @@ function flock(fh: fs.FileHandle, target: string, waitMs: number): Promise<boole
 }
 
 export async function acquireRunLock(stateDir: string, waitMs = 120_000): Promise<() => Promise<void>> {
+  // The lock is the first thing a run touches in its state dir: nobody else may be able to swap it.
+  await trustedAncestors(stateDir);
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   const target = path.join(stateDir, 'lock');
   const deadline = Date.now() + waitMs;

@@ -56,3 +56,36 @@ export async function trustedStatePath(path: string, o: TrustOptions): Promise<b
     await handle.close();
   }
 }
+
+/**
+ * Every directory above path (as the kernel resolves it) belongs to root or to the user and is not
+ * writable by others, unless sticky like /tmp (where others cannot rename what is ours). Otherwise
+ * another user could swap the state directory, or a link above it, between two of the tool's steps.
+ */
+export async function trustedAncestors(path: string, uid = process.geteuid!()): Promise<void> {
+  let dir = path;
+  for (;;) {
+    const parent = dir.slice(0, Math.max(1, dir.lastIndexOf('/')));
+    if (parent === dir) break;
+    dir = parent;
+    const real = await fs.realpath(dir).catch(() => undefined);
+    if (real) {
+      dir = real;
+      break;
+    }
+  }
+  const parts = dir.split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const at = '/' + parts.slice(0, i).join('/');
+    const st = await fs.stat(at);
+    const why =
+      st.uid !== 0 && st.uid !== uid
+        ? `is owned by uid ${st.uid}, neither root nor the user running the tool (uid ${uid})`
+        : st.mode & 0o022 && !(st.mode & 0o1000)
+          ? `is writable by other users (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) and not sticky`
+          : undefined;
+    if (why) {
+      throw new EnvironmentError(`${at}, above the state directory ${path}, ${why}: another user could replace the tool's state`, `use a state directory under a directory only you and root can write (CRIO_SIGPOC_STATE_DIR), or chmod go-w ${at}`);
+    }
+  }
+}

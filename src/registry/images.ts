@@ -43,7 +43,7 @@ function splitTag(ref: string): ImageRef {
  */
 export async function pushAndConfirm(ctx: Context, ref: string): Promise<string> {
   const push = await docker(ctx, ['push', ref]);
-  if (ctx.opts.dryRun) return `sha256:<digest docker push gives for ${ref}>`;
+  if (ctx.opts.dryRun) return 'sha256:<digest-of-the-pushed-image>';
   const pushed = pushedDigest(push.stdout);
   if (!pushed) throw new EnvironmentError(`docker push ${ref} printed no digest, so there is no digest to sign:\n${push.stdout.trim()}`, `sudo docker push ${ref}`);
   const { repository, tag } = splitTag(ref);

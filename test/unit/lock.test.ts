@@ -105,3 +105,18 @@ test('a lock file writable by others, or owned by another user, is refused (exit
   await fs.chown(lock, 65534, 65534);
   await assert.rejects(acquireRunLock(state, 1_000), /\/lock is owned by uid 65534, not by this user \(uid 0\)/);
 });
+
+test('a state dir below a directory other users can write is refused (exit 3) before anything is written; a sticky one like /tmp is fine', async () => {
+  const open = await stateDir();
+  await fs.chmod(open, 0o777);
+  const state = path.join(open, 'state');
+  await assert.rejects(acquireRunLock(state, 1_000), (e: Error & { exitCode?: number }) => {
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, new RegExp(`^${open}, above the state directory ${state}, is writable by other users \\(mode 0777\\) and not sticky`));
+    return true;
+  });
+  assert.equal(await fs.stat(state).then(() => true, () => false), false, 'nothing was made under it');
+  await fs.chmod(open, 0o1777);
+  const release = await acquireRunLock(state, 1_000);
+  await release();
+});
