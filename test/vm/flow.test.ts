@@ -265,7 +265,7 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     // (pull and creation) and namespace-closed at least.
     const refusals = /(\d+) in journalctl -u crio/.exec(status.stdout);
     assert.ok(refusals && Number(refusals[1]) >= 5, `status counts the run's refusals from the journal:\n${explain(status)}`);
-    const journal = await g.must(['sudo', 'journalctl', '-u', 'crio.service', '-b', '-o', 'json', '--no-pager', '--grep', 'SignatureValidationFailed|Trying to access|policy'], { timeoutMs: 60_000 });
+    const journal = await g.must(['sudo', 'journalctl', '-u', 'crio.service', '-b', '-o', 'json', '--no-pager', '--grep', 'PullImage|CreateContainer|Pulling image|pull policy path|SignatureValidationFailed'], { timeoutMs: 60_000 });
     await fs.writeFile(JOURNAL_RECORDING, journal.stdout);
     log(`CRI-O's journal entries of the run: ${JOURNAL_RECORDING}`);
   });
