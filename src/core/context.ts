@@ -54,12 +54,13 @@ export function defaultCacheDir(env = process.env): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'crio-sigpoc');
 }
 
-export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: Log } = {}): Context {
+/** deps: what a test injects (the runner, the log, the state and cache directories) instead of the environment. */
+export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: Log; stateDir?: string; cacheDir?: string } = {}): Context {
   const log = deps.log ?? consoleLog({ verbose: opts.verbose });
   const real = deps.real ?? new ExecaRunner(log);
   const recorder = new Recorder();
   const runner = opts.dryRun ? new DryRunRunner(real, recorder) : new RecordingRunner(real, recorder);
-  const stateDir = defaultStateDir(opts.root);
+  const stateDir = deps.stateDir ? path.resolve(deps.stateDir) : defaultStateDir(opts.root);
   const sys = (p: string): string => underRoot(opts.root, p);
   const files = new SystemFiles({
     root: opts.root,
@@ -81,7 +82,7 @@ export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: 
     files,
     log,
     stateDir,
-    cacheDir: defaultCacheDir(),
+    cacheDir: deps.cacheDir ? path.resolve(deps.cacheDir) : defaultCacheDir(),
     projectDir,
     sys,
     memo<T>(key: string, compute: () => Promise<T>): Promise<T> {

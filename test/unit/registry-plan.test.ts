@@ -13,19 +13,14 @@ import { FakeRunner, scripted } from '../helpers/fake-runner.js';
 
 test('plan: the Docker backend runs registry:2 published on 127.0.0.1:5003 only, data in the state directory', async () => {
   const state = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-state-'));
-  process.env.CRIO_SIGPOC_STATE_DIR = state;
-  try {
-    const runner = new FakeRunner(scripted([{ argv: ['docker', 'container', 'inspect'], result: { exitCode: 1, stderr: 'Error: No such container: crio-sigpoc-registry' } }]));
-    const ctx = createContext({ root: '/', dryRun: true, json: true, verbose: false, yes: true }, { real: runner, log: silentLog });
-    ctx.recorder.step = 'registry';
-    await registryServiceStep(async () => 'docker').apply(ctx);
-    assert.deepEqual(
-      ctx.recorder.actions.map((a) => (a.kind === 'run' ? a.argv : [])),
-      [['docker', 'run', '-d', '--name', 'crio-sigpoc-registry', '--restart', 'unless-stopped', '-p', '127.0.0.1:5003:5000', '-v', `${state}/registry/data:/var/lib/registry`, 'registry:2']],
-    );
-  } finally {
-    delete process.env.CRIO_SIGPOC_STATE_DIR;
-  }
+  const runner = new FakeRunner(scripted([{ argv: ['docker', 'container', 'inspect'], result: { exitCode: 1, stderr: 'Error: No such container: crio-sigpoc-registry' } }]));
+  const ctx = createContext({ root: '/', dryRun: true, json: true, verbose: false, yes: true }, { real: runner, log: silentLog, stateDir: state });
+  ctx.recorder.step = 'registry';
+  await registryServiceStep(async () => 'docker').apply(ctx);
+  assert.deepEqual(
+    ctx.recorder.actions.map((a) => (a.kind === 'run' ? a.argv : [])),
+    [['docker', 'run', '-d', '--name', 'crio-sigpoc-registry', '--restart', 'unless-stopped', '-p', '127.0.0.1:5003:5000', '-v', `${state}/registry/data:/var/lib/registry`, 'registry:2']],
+  );
 });
 
 test('the binary backend listens on 127.0.0.1:5003, never on all interfaces', () => {
