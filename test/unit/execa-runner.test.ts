@@ -1,4 +1,5 @@
-// The user's COSIGN_PASSWORD reaches only the children whose command passes it.
+// The one Runner that starts real programs: the user's COSIGN_PASSWORD reaches only the children
+// whose command passes it; a missing program and a timeout are told apart.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -34,4 +35,15 @@ test("a detached service does not inherit the user's COSIGN_PASSWORD", async (t)
     text = await readFile(log, 'utf8');
   }
   assert.equal(text, '<unset>');
+});
+
+test('a program that is not installed: exit 127 and the reason; one killed at its timeout: exit 124, timedOut', async () => {
+  const runner = new ExecaRunner(silentLog);
+  const missing = await runner.run({ file: 'crio-sigpoc-no-such-program', args: [] });
+  assert.equal(missing.exitCode, 127);
+  assert.equal(missing.timedOut, false);
+  assert.match(missing.stderr, /ENOENT/);
+  const slow = await runner.run({ file: 'sleep', args: ['5'], timeoutMs: 200 });
+  assert.equal(slow.exitCode, 124);
+  assert.equal(slow.timedOut, true);
 });
