@@ -14,7 +14,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 run() {
   printf '+ %s\n' "$*"
-  [ "$dry_run" = 1 ] || "$@"
+  [ "$dry_run" = 1 ] && return 0
+  local started=$SECONDS
+  "$@"
+  printf '  (%s s)\n' "$(( SECONDS - started ))"
 }
 
 node_ok() {

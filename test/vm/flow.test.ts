@@ -220,6 +220,8 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
   step('sudo scripts/install.sh: Node 18 is too old, Node 24 comes from npm, crio-sigpoc lands on PATH', 15 * 60_000, async (g) => {
     await g.must(['cp', '-r', SHARES.checkout, CHECKOUT]);
     const r = await g.run(['sudo', `${CHECKOUT}/scripts/install.sh`], { timeoutMs: 15 * 60_000 });
+    // Where the time goes under emulation: each command install.sh ran, with its seconds.
+    log(`install.sh: ${r.stdout.replace(/\n {2}\((\d+ s)\)/g, ' ($1)').split('\n').filter((l) => l.startsWith('+ ')).join('; ')}`);
     assert.equal(r.exitCode, 0, explain(r));
     assert.match(r.stdout, /Node\.js >= 20\.17 is missing \(found: v18\.[^)]*\); installing node@24/, explain(r));
     assert.match(r.stdout, /installed: \/usr\/local\/bin\/crio-sigpoc/, explain(r));
