@@ -25,7 +25,9 @@ export async function crioLogSource(ctx: Context, since?: Date): Promise<LogSour
     if (await fs.stat(file).then((s) => s.isFile(), () => false)) return { name: file, format: 'file', lines: (signal) => followFile(file, since !== undefined, signal) };
     throw new EnvironmentError(`no CRI-O log: ${file} does not exist and this host has no systemd journal`, 'sudo crio-sigpoc setup --yes');
   }
-  const args = ['-u', 'crio', '-o', 'json', '--no-pager', '-f', ...(since ? [`--since=@${Math.floor(since.getTime() / 1000)}`] : ['-n', '0'])];
+  // --all: without it journalctl writes a field over 4096 bytes as null, and CRI-O's PullImage
+  // request lines (pod annotations included) are often longer (seen on a systemd guest).
+  const args = ['-u', 'crio', '-o', 'json', '--all', '--no-pager', '-f', ...(since ? [`--since=@${Math.floor(since.getTime() / 1000)}`] : ['-n', '0'])];
   return { name: 'journalctl -u crio', format: 'journal-json', lines: (signal) => followJournal(args, signal) };
 }
 
