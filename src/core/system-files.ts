@@ -411,10 +411,15 @@ export class SystemFiles {
     else await must(this.opts.runner, { file: 'rm', args: ['-f', '--', target], privileged: true });
   }
 
-  /** A directory the tool created goes once nothing else lives in it (a package may have added files since). */
+  /**
+   * A directory the tool created goes once no file lives in it, with the empty directories that
+   * programs it installed made inside (CRI-O makes /etc/crio/auth and /etc/crio/policies as it
+   * starts). A file anywhere below (a package's, an administrator's) keeps it; links are not followed.
+   */
   private async rmdirIfEmpty(dir: string): Promise<void> {
-    if (this.opts.direct) await fs.rmdir(dir).catch(() => undefined);
-    else await this.opts.runner.run({ file: 'rmdir', args: ['--ignore-fail-on-non-empty', '--', dir], privileged: true });
+    if (this.opts.direct) return removeEmptyDirs(dir);
+    await this.opts.runner.run({ file: 'find', args: [dir, '-xdev', '-mindepth', '1', '-type', 'd', '-empty', '-delete'], privileged: true });
+    await this.opts.runner.run({ file: 'rmdir', args: ['--ignore-fail-on-non-empty', '--', dir], privileged: true });
   }
 
   /** Atomic placement through sudo: install beside the target, then rename over it. */
@@ -426,3 +431,11 @@ export class SystemFiles {
 }
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** dir and the directories below it that hold no file, deepest first; symbolic links are never entered. */
+async function removeEmptyDirs(dir: string, depth = 0): Promise<void> {
+  if (depth > 16) return;
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) await removeEmptyDirs(path.join(dir, e.name), depth + 1);
+  await fs.rmdir(dir).catch(() => undefined);
+}

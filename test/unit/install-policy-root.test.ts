@@ -126,6 +126,19 @@ test('clean-all also removes the directories the tool created, and only those', 
   const before = await dirs();
   assert.equal((await cli(['install-policy', '--root', root], env)).exitCode, 0);
   assert.ok((await dirs()).includes('etc/containers/registries.d'), 'install-policy creates registries.d here');
+  // What a program the tool installed makes inside a directory the tool created (CRI-O's
+  // /etc/crio/auth): empty, it goes with it.
+  await fs.mkdir(path.join(root, 'etc/containers/registries.d/made-by-a-program/deeper'), { recursive: true });
   assert.equal((await cli(['clean-all', '--yes', '--root', root], env)).exitCode, 0);
   assert.deepEqual(await dirs(), before);
+});
+
+test('clean-all keeps a directory it created when a file lives below it, however deep', async () => {
+  const { root, env } = await machine();
+  assert.equal((await cli(['install-policy', '--root', root], env)).exitCode, 0);
+  const kept = path.join(root, 'etc/containers/registries.d/admin/notes.txt');
+  await fs.mkdir(path.dirname(kept), { recursive: true });
+  await fs.writeFile(kept, 'mine\n');
+  assert.equal((await cli(['clean-all', '--yes', '--root', root], env)).exitCode, 0);
+  assert.equal(await fs.readFile(kept, 'utf8'), 'mine\n');
 });
