@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { defaultCacheDir } from '../../src/core/context.js';
 import { LAB_PACKAGES } from '../../src/setup/index.js';
 
 export const GUEST_USER = 'user';
@@ -55,9 +56,8 @@ export interface GuestImage {
   knownHosts: string;
 }
 
-export function cacheRoot(env = process.env): string {
-  return path.join(env.CRIO_SIGPOC_CACHE_DIR ? path.resolve(env.CRIO_SIGPOC_CACHE_DIR) : '/var/cache/crio-sigpoc', 'vm');
-}
+/** The guest images, in the tool's own cache (the suite runs as root: /var/cache/crio-sigpoc, or CRIO_SIGPOC_CACHE_DIR). */
+export const cacheRoot = (): string => path.join(defaultCacheDir(), 'vm');
 
 const layout = (dir: string): GuestImage => ({
   dir,

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot } from './image.js';
+import { defaultCacheDir } from '../../src/core/context.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -32,7 +32,7 @@ export async function npmSeed(log: (s: string) => void): Promise<{ dir: string; 
   const nodePackage = await installerNodePackage();
   const lock = await fs.readFile(path.join(repo, 'package-lock.json'));
   const hash = createHash('sha256').update(nodePackage).update('\0').update(lock).digest('hex').slice(0, 16);
-  const root = path.join(path.dirname(cacheRoot()), 'vm-npm');
+  const root = path.join(defaultCacheDir(), 'vm-npm');
   const dir = path.join(root, hash);
   if (await fs.access(path.join(dir, 'seed.json')).then(() => true, () => false)) return { dir, built: false, seconds: 0 };
   const started = Date.now();
