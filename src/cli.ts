@@ -14,6 +14,7 @@ const program = new Command('crio-sigpoc')
   .option('-v, --verbose', 'show every command and its output', false)
   .option('--root <dir>', 'prefix for every system path (tests, inspection)', resolveRoot, '/')
   .option('-y, --yes', 'answer yes to confirmations', false)
+  .option('--profile', 'print where the time went (start-up, each step, each program) on stderr', false)
   .showHelpAfterError('(run crio-sigpoc --help for usage)')
   // Usage errors exit 2 (1 means a verdict was wrong); commander's own messages are kept.
   .exitOverride()

@@ -4,6 +4,7 @@ import { createContext } from '../core/context.js';
 import { classify, stackOf } from '../core/errors.js';
 import { acquireRunLock } from '../core/lock.js';
 import { StepFailed } from '../core/run-steps.js';
+import { enableProfile, profileText } from '../core/profile.js';
 
 /** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
 const lockWaitMs = (): number => 1000 * (Number(process.env.CRIO_SIGPOC_LOCK_WAIT) || 120);
@@ -20,6 +21,9 @@ export async function runCommand(
   body: (ctx: Context) => Promise<CommandOutcome>,
   { lock = !opts.dryRun }: { lock?: boolean } = {},
 ): Promise<number> {
+  // The time Node and the imports took before the command began.
+  const startupMs = performance.now();
+  if (opts.profile) enableProfile();
   const ctx = createContext(opts);
   let release: (() => Promise<void>) | undefined;
   try {
@@ -42,5 +46,6 @@ export async function runCommand(
     return code;
   } finally {
     await release?.();
+    if (opts.profile) process.stderr.write(profileText(startupMs));
   }
 }

@@ -15,6 +15,8 @@ export interface GlobalOptions {
   json: boolean;
   verbose: boolean;
   yes: boolean;
+  /** Print where the run's time went (start-up, each step, each program) on stderr. */
+  profile?: boolean;
 }
 
 export interface Context {

@@ -3,6 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import type { Command, RunResult, Runner } from './command.js';
 import { describe } from './command.js';
 import { which } from './which.js';
+import { timed } from './profile.js';
 import type { Log } from '../ui/log.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
@@ -43,7 +44,7 @@ export class ExecaRunner implements Runner {
     if (real.file === 'sudo' && !(await which('sudo'))) {
       return { exitCode: 126, stdout: '', stderr: `${cmd.file} needs root and sudo is not installed: run crio-sigpoc as root`, timedOut: false };
     }
-    const r = await execa(real.file, real.args, {
+    const r = await timed(describe(cmd), () => execa(real.file, real.args, {
       reject: false,
       // execa would add process.env back (secrets included) unless told not to.
       env: childEnv(real.env),
@@ -54,7 +55,7 @@ export class ExecaRunner implements Runner {
       timeout: real.timeoutMs,
       stripFinalNewline: true,
       maxBuffer: 64 * 1024 * 1024,
-    });
+    }), true);
     const result: RunResult = {
       // No exit code: killed at its timeout (124, as timeout(1) says) or never started (127, as a shell says).
       exitCode: r.exitCode ?? (r.timedOut ? 124 : r.failed ? 127 : 0),

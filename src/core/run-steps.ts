@@ -4,6 +4,7 @@ import type { Action } from './plan.js';
 import type { Status, Step } from './step.js';
 import { drift } from './step.js';
 import { createProgress } from '../ui/progress.js';
+import { timed } from './profile.js';
 
 export interface StepReport {
   id: string;
@@ -35,7 +36,7 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
   const reports: StepReport[] = [];
   // Checks are read-only, so on a warm machine they are all asked at once. Their answers hold
   // until the first step that has to change something; every step after it is checked again.
-  const early = await Promise.all(steps.map((s) => s.check(ctx).catch(() => undefined)));
+  const early = await timed(`check all ${steps.length} steps at once`, () => Promise.all(steps.map((s) => s.check(ctx).catch(() => undefined))));
   let changedSoFar = false;
   // Step id → the titles of the steps that changed what it must read again.
   const notified = new Map<string, string[]>();
@@ -45,7 +46,7 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
     progress.start(step.title);
     try {
       const by = notified.get(step.id);
-      const checked = !changedSoFar && early[i] ? early[i] : await step.check(ctx);
+      const checked = !changedSoFar && early[i] ? early[i] : await timed(`check ${step.id}`, () => step.check(ctx));
       const before: Status = by && checked.state === 'done' ? drift(`to read again what changed: ${by.join(', ')}`) : checked;
       if (before.state !== 'done') changedSoFar = true;
       if (before.state === 'done') {
@@ -53,12 +54,12 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<StepReport[
         progress.succeed(`${step.title}: already done${before.detail ? ` (${before.detail})` : ''}`);
         continue;
       }
-      await step.apply(ctx);
+      await timed(`apply ${step.id}`, () => step.apply(ctx));
       notified.delete(step.id);
       for (const id of step.notifies ?? []) notified.set(id, [...(notified.get(id) ?? []), step.title]);
       let after: Status | undefined;
       if (!ctx.opts.dryRun) {
-        after = await step.check(ctx);
+        after = await timed(`check ${step.id} again`, () => step.check(ctx));
         if (after.state !== 'done') throw new EnvironmentError(`did not converge: ${after.why}`, 'run it again with --verbose to see every command and its output');
       }
       const actions = ctx.recorder.forStep(step.id);
