@@ -2,14 +2,14 @@
 // is prepared, what CRI-O must decide, and how its reason is recognised.
 import type { Context } from '../../core/context.js';
 import type { Step } from '../../core/step.js';
-import { readCrioConfig } from '../../crio/config.js';
 import { IMAGES, imageRef } from '../../core/settings.js';
 import type { Expectation } from '../verdict.js';
-import { cosignBinary } from '../../registry/cosign.js';
 import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
 import type { NodeAddition } from './node.js';
 import type { Signer } from '../../registry/signing.js';
-import { copiedStep, imageStep, indexStep, movedTagStep, otherKeyStep } from './prepare.js';
+// Type only: the preparations are handed in by the run (run.ts), so that listing the cases
+// (test --list) loads no registry, signing or CRI-O code.
+import type * as Preparers from './prepare.js';
 
 export const NO_SIGNATURE = /A signature was required, but no signature exists/;
 
@@ -35,13 +35,13 @@ export interface MatrixCase {
   adds?: NodeAddition[];
   /** The image as this machine has it, when `image` is only the usual one (the pause image). */
   imageOf?(ctx: Context): Promise<string>;
-  prepare(): Step[];
+  prepare(p: typeof Preparers): Step[];
 }
 
 export const cosignV2Binary = (): string => process.env.CRIO_SIGPOC_COSIGN_V2 || 'cosign-v2';
 
-const trusted = (): Signer => ({ key: 'trusted', cosign: cosignBinary(), format: 'legacy' });
-const second = (): Signer => ({ key: 'other', cosign: cosignBinary(), format: 'legacy' });
+const trusted = (p: typeof Preparers): Signer => ({ key: 'trusted', cosign: p.cosignBinary(), format: 'legacy' });
+const second = (p: typeof Preparers): Signer => ({ key: 'other', cosign: p.cosignBinary(), format: 'legacy' });
 /** Signed by a key the global policy does not trust: the library's words for a failed verification. */
 const UNTRUSTED_KEY = /verif|invalid|signature/i;
 const ref = (name: string, tag = 'v1'): string => `${matrixRepo(name)}:${tag}`;
@@ -57,7 +57,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: UNTRUSTED_KEY,
     procedure: 'pull',
-    prepare: () => [otherKeyStep(), imageStep('matrix-other-key-image', ref('other-key'), second())],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-other-key-image', ref('other-key'), second(p))],
   },
   {
     number: '4',
@@ -67,7 +67,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: NO_SIGNATURE,
     procedure: 'pull',
-    prepare: () => [movedTagStep('matrix-moved-tag', ref('moved'), trusted())],
+    prepare: (p) => [p.movedTagStep('matrix-moved-tag', ref('moved'), trusted(p))],
   },
   {
     number: '5',
@@ -77,7 +77,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: /identity|not accepted|does not match/i,
     procedure: 'pull',
-    prepare: () => [copiedStep('matrix-copied', imageRef(IMAGES.signed), ref('copied', IMAGES.signed.tag))],
+    prepare: (p) => [p.copiedStep('matrix-copied', imageRef(IMAGES.signed), ref('copied', IMAGES.signed.tag))],
   },
   {
     number: '6',
@@ -95,7 +95,7 @@ export const MATRIX: MatrixCase[] = [
     name: 'allowed-scope',
     title: "the pause image's own scope, the one the policy lets in without verification",
     image: imageRef(IMAGES.pause),
-    imageOf: async (ctx) => (await readCrioConfig(ctx.opts.root)).pauseImage.value,
+    imageOf: async (ctx) => (await (await import('../../crio/config.js')).readCrioConfig(ctx.opts.root)).pauseImage.value,
     expected: 'accepted',
     procedure: 'pull',
     // Case 10 starts a sandbox, which needs the pause image this case removes and pulls again.
@@ -111,7 +111,7 @@ export const MATRIX: MatrixCase[] = [
     reason: NO_SIGNATURE,
     procedure: 'invisible-signature',
     needs: 'cosign-v3',
-    prepare: () => [imageStep('matrix-v3-bundle-image', ref('v3-bundle'), { key: 'trusted', cosign: cosignBinary(), format: 'bundle' })],
+    prepare: (p) => [p.imageStep('matrix-v3-bundle-image', ref('v3-bundle'), { key: 'trusted', cosign: p.cosignBinary(), format: 'bundle' })],
   },
   {
     number: '9',
@@ -121,7 +121,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'accepted',
     procedure: 'pull',
     needs: 'cosign-v2',
-    prepare: () => [imageStep('matrix-cosign-v2-image', ref('cosign-v2'), { key: 'trusted', cosign: cosignV2Binary(), format: 'legacy' })],
+    prepare: (p) => [p.imageStep('matrix-cosign-v2-image', ref('cosign-v2'), { key: 'trusted', cosign: cosignV2Binary(), format: 'legacy' })],
   },
   {
     number: '10',
@@ -133,7 +133,7 @@ export const MATRIX: MatrixCase[] = [
     procedure: 'preloaded',
     serial: 'pause-image',
     adds: ['namespace-policy'],
-    prepare: () => [otherKeyStep(), imageStep('matrix-preloaded-image', ref('preloaded'), second())],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-preloaded-image', ref('preloaded'), second(p))],
   },
   {
     number: '11a',
@@ -145,7 +145,7 @@ export const MATRIX: MatrixCase[] = [
     procedure: 'pull',
     serial: 'namespaced',
     adds: ['namespace-policy'],
-    prepare: () => [otherKeyStep(), imageStep('matrix-namespaced-image', ref('namespaced'), second())],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-namespaced-image', ref('namespaced'), second(p))],
   },
   {
     number: '11b',
@@ -158,7 +158,7 @@ export const MATRIX: MatrixCase[] = [
     procedure: 'pull',
     serial: 'namespaced',
     adds: ['namespace-policy'],
-    prepare: () => [otherKeyStep(), imageStep('matrix-namespaced-image', ref('namespaced'), second())],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-namespaced-image', ref('namespaced'), second(p))],
   },
   {
     number: '12',
@@ -169,7 +169,7 @@ export const MATRIX: MatrixCase[] = [
     reason: NO_SIGNATURE,
     procedure: 'pull',
     adds: ['original-registries-d'],
-    prepare: () => [imageStep('matrix-original-registries-d-image', `${ORIGINAL_STYLE_SCOPE}:v1`, trusted())],
+    prepare: (p) => [p.imageStep('matrix-original-registries-d-image', `${ORIGINAL_STYLE_SCOPE}:v1`, trusted(p))],
   },
   {
     number: '13a',
@@ -179,7 +179,7 @@ export const MATRIX: MatrixCase[] = [
     expected: 'rejected',
     reason: NO_SIGNATURE,
     procedure: 'pull',
-    prepare: () => [indexStep('matrix-index-only', ref('multi-index'), trusted())],
+    prepare: (p) => [p.indexStep('matrix-index-only', ref('multi-index'), trusted(p))],
   },
   {
     number: '13b',
@@ -188,7 +188,7 @@ export const MATRIX: MatrixCase[] = [
     image: ref('multi-recursive'),
     expected: 'accepted',
     procedure: 'pull',
-    prepare: () => [indexStep('matrix-index-recursive', ref('multi-recursive'), { ...trusted(), recursive: true })],
+    prepare: (p) => [p.indexStep('matrix-index-recursive', ref('multi-recursive'), { ...trusted(p), recursive: true })],
   },
 ];
 

@@ -11,6 +11,9 @@ import { buildAndPush, ensurePushed, tagExists } from '../../registry/images.js'
 import type { Signer } from '../../registry/signing.js';
 import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
+
+/** The cosign a signer uses, for the cases' data (cases.ts imports nothing of this module but its types). */
+export { cosignBinary };
 import { generateKeyPair, trustedPair } from '../../registry/keys.js';
 import { manifestDigest, manifestUrl, putIndex } from '../../registry/client.js';
 

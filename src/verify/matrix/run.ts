@@ -19,6 +19,7 @@ import type { MatrixCase } from './cases.js';
 import { BUNDLE_FIX, cosignV2Binary } from './cases.js';
 import type { NodeAddition } from './node.js';
 import { CLOSED_NAMESPACE, OPEN_NAMESPACE } from './lab-config.js';
+import * as preparers from './prepare.js';
 
 export function judge(c: MatrixCase, o: PullOutcome): boolean {
   if (o.actual !== c.expected) return false;
@@ -133,5 +134,5 @@ export const additionsOf = (cases: MatrixCase[]): NodeAddition[] => [...new Set(
 /** The preparation steps of the selected cases, each once, in matrix order. */
 export function preparationSteps(cases: MatrixCase[]) {
   const seen = new Set<string>();
-  return cases.flatMap((c) => c.prepare()).filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true)));
+  return cases.flatMap((c) => c.prepare(preparers)).filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true)));
 }
