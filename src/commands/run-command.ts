@@ -1,5 +1,5 @@
 // The frame every subcommand runs in: context, lock, errors with a next step, exit code, --json.
-import type { Context, GlobalOptions } from '../core/context.js';
+import type { CommandOutcome, Context, GlobalOptions } from '../core/context.js';
 import { createContext } from '../core/context.js';
 import { classify, stackOf } from '../core/errors.js';
 import { acquireRunLock } from '../core/lock.js';
@@ -9,11 +9,6 @@ import { enableProfile, profileText } from '../core/profile.js';
 /** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
 const lockWaitMs = (): number => 1000 * (Number(process.env.CRIO_SIGPOC_LOCK_WAIT) || 120);
 
-export interface CommandOutcome {
-  exitCode: number;
-  /** What --json prints (one document on stdout). */
-  json: unknown;
-}
 
 export async function runCommand(
   name: string,

@@ -10,7 +10,7 @@ import { ROOT_KUBECONFIG } from '../setup/kubernetes/layout.js';
 import { planText } from '../core/plan-text.js';
 import type { SetupSource } from '../setup/index.js';
 import { setupSteps } from '../setup/index.js';
-import type { CommandOutcome } from './run-command.js';
+import type { CommandOutcome } from '../core/context.js';
 import { runCommand } from './run-command.js';
 
 export interface SetupOptions extends GlobalOptions {

@@ -19,6 +19,12 @@ export interface GlobalOptions {
   profile?: boolean;
 }
 
+/** What a subcommand's body gives back: its exit code and what --json prints (one document on stdout). */
+export interface CommandOutcome {
+  exitCode: number;
+  json: unknown;
+}
+
 export interface Context {
   opts: GlobalOptions;
   /** Runs apply's commands (recorded; only recorded under --dry-run). */

@@ -2,7 +2,7 @@
 // with what the cases need on the node added only while they run.
 import { promises as fs } from 'node:fs';
 import { fullChain } from '../chain.js';
-import type { Context } from '../../core/context.js';
+import type { CommandOutcome, Context } from '../../core/context.js';
 import { runSteps } from '../../core/run-steps.js';
 import { colourWanted } from '../../ui/colour.js';
 import { junitReport } from '../junit.js';
@@ -13,7 +13,6 @@ import { requireCrio } from '../../services/steps.js';
 import type { MatrixCase } from './cases.js';
 import { addNodeAdditions, nodeAdditionsPlan, nodeAdditionsText, whileAdded } from './node.js';
 import { additionsOf, preparationSteps, runMatrix } from './run.js';
-import type { CommandOutcome } from '../../commands/run-command.js';
 
 export async function testMatrix(ctx: Context, cases: MatrixCase[], opts: { offline?: boolean; junit?: string }): Promise<CommandOutcome> {
   const [, chain] = await Promise.all([ctx.opts.dryRun ? undefined : requireCrio(ctx), fullChain(ctx, { offline: opts.offline })]);
