@@ -1,6 +1,6 @@
 // `setup`: install and configure CRI-O, crictl, cosign and Docker, from the packages (a VM with
 // internet) or built from Go modules (--from source, the lab), as converging steps.
-import type { Context, GlobalOptions } from '../core/context.js';
+import type { CommandOutcome, Context, GlobalOptions } from '../core/context.js';
 import { runSteps } from '../core/run-steps.js';
 import type { Step } from '../core/step.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
@@ -10,7 +10,6 @@ import { ROOT_KUBECONFIG } from '../setup/kubernetes/layout.js';
 import { planText } from '../core/plan-text.js';
 import type { SetupSource } from '../setup/index.js';
 import { setupSteps } from '../setup/index.js';
-import type { CommandOutcome } from '../core/context.js';
 import { runCommand } from './run-command.js';
 
 export interface SetupOptions extends GlobalOptions {
