@@ -263,7 +263,23 @@ export class SystemFiles {
   }
 
   /** Installs content at a system path; a no-op when it is already there. */
-  async install(p: string, content: string | Buffer, mode = 0o644): Promise<'unchanged' | 'written'> {
+  /**
+   * Writes and removals of system files run one at a time. An undo started by a signal while a
+   * write is under way (test's additions, Ctrl-C) then waits for it, instead of removing the file
+   * before the write's rename puts it back.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  install(p: string, content: string | Buffer, mode = 0o644): Promise<'unchanged' | 'written'> {
+    return this.serial(() => this.installNow(p, content, mode));
+  }
+
+  private async installNow(p: string, content: string | Buffer, mode: number): Promise<'unchanged' | 'written'> {
     const target = await this.target(p);
     if (await this.matches(p, content, mode)) return 'unchanged';
     if (this.opts.dryRun) {
@@ -293,7 +309,11 @@ export class SystemFiles {
     return this.install(p, content, mode);
   }
 
-  async remove(p: string): Promise<'unchanged' | 'removed'> {
+  remove(p: string): Promise<'unchanged' | 'removed'> {
+    return this.serial(() => this.removeNow(p));
+  }
+
+  private async removeNow(p: string): Promise<'unchanged' | 'removed'> {
     const target = await this.target(p);
     if (!(await this.exists(p))) return 'unchanged';
     this.opts.recorder.remove(target);
