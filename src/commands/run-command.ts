@@ -4,7 +4,7 @@ import { createContext } from '../core/context.js';
 import { classify, stackOf } from '../core/errors.js';
 import { acquireRunLock } from '../core/lock.js';
 import { StepFailed } from '../core/run-steps.js';
-import { enableProfile, profileText } from '../core/profile.js';
+import { enableProfile, profileText, timed } from '../core/profile.js';
 
 /** How long a second run waits for the first; CRIO_SIGPOC_LOCK_WAIT (seconds) overrides two minutes. */
 const lockWaitMs = (): number => 1000 * (Number(process.env.CRIO_SIGPOC_LOCK_WAIT) || 120);
@@ -22,7 +22,7 @@ export async function runCommand(
   const ctx = createContext(opts);
   let release: (() => Promise<void>) | undefined;
   try {
-    if (lock) release = await acquireRunLock(ctx.stateDir, lockWaitMs());
+    if (lock) release = await timed('run lock (flock)', () => acquireRunLock(ctx.stateDir, lockWaitMs()));
     const outcome = await body(ctx);
     if (opts.json) process.stdout.write(JSON.stringify({ command: name, ok: outcome.exitCode === 0, exitCode: outcome.exitCode, ...(outcome.json as object) }, null, 2) + '\n');
     return outcome.exitCode;

@@ -7,6 +7,7 @@ import { candidatePolicy } from '../verify/own/candidate.js';
 import { admissionJunit, admissionSummary, admissionTable, preloadTable } from '../verify/own/report.js';
 import { admissionExitCode, askAdmission } from '../verify/own/verify.js';
 import { runCommand } from './run-command.js';
+import { timed } from '../core/profile.js';
 
 export interface VerifyOptions extends GlobalOptions {
   policy?: string;
@@ -16,7 +17,7 @@ export interface VerifyOptions extends GlobalOptions {
 
 export default (images: string[], opts: VerifyOptions) =>
   runCommand('verify', opts, async (ctx) => {
-    const candidate = await candidatePolicy(ctx, { policy: opts.policy, keys: opts.key, images });
+    const candidate = await timed('candidate policy', () => candidatePolicy(ctx, { policy: opts.policy, keys: opts.key, images }));
     if (opts.dryRun) {
       const dir = (await readCrioConfig(ctx.opts.root)).signaturePolicyDir.value;
       const plan = candidate
@@ -25,8 +26,7 @@ export default (images: string[], opts: VerifyOptions) =>
       if (!opts.json) process.stdout.write(`Plan (dry run, nothing changed):\n${plan.map((l) => `  ${l}\n`).join('')}  an image that was not in CRI-O's storage before is removed again (crictl rmi)\n`);
       return { exitCode: 0, json: { dryRun: true, plan, policy: candidate?.source } };
     }
-    if (!opts.json) preloadTable(colourWanted());
-    const run = await askAdmission(ctx, images, { candidate, ready: requireCrio(ctx) });
+    const run = await askAdmission(ctx, images, { candidate, ready: requireCrio(ctx), whilePulling: () => !opts.json && preloadTable(colourWanted()) });
     if (opts.junit) await fs.writeFile(opts.junit, await admissionJunit(run.rows, 'crio-sigpoc verify'));
     const summary = admissionSummary(run.rows);
     if (!opts.json) {

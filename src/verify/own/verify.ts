@@ -17,6 +17,7 @@ import { policyPathsFromLog } from '../../crio/log-events.js';
 import { classifyPull } from '../pull-verdict.js';
 import type { Candidate } from './candidate.js';
 import { withScratchNamespace } from './scratch-namespace.js';
+import { timed } from '../../core/profile.js';
 
 export type Admission = 'admitted' | 'refused' | 'error';
 
@@ -80,12 +81,17 @@ async function namedDigest(image: string): Promise<string | undefined> {
  * An image this run brought into storage leaves with it (the removal is pushed to `removals`);
  * one that was there stays.
  */
-async function askCrio(ctx: Context, image: string, opts: { namespace?: string; scope: string; known: boolean; removals: Promise<unknown>[] }): Promise<AdmissionRow> {
+async function askCrio(ctx: Context, image: string, opts: { namespace?: string; scopeOf: () => Promise<string>; known: boolean; ready?: Promise<void>; removals: Promise<unknown>[] }): Promise<AdmissionRow> {
   const t0 = performance.now();
   const ref = normaliseImage(image);
-  const before = opts.known ? undefined : await inspect(ctx, image);
+  // Storage is asked while CRI-O's readiness is: nothing is pulled before it answers.
+  const [before] = await Promise.all([opts.known ? undefined : inspect(ctx, image), opts.ready]);
   const args = opts.namespace ? ['pull', '--pod-config', await podConfig(ctx, 'verify', opts.namespace), image] : ['pull', image];
-  const outcome = classifyPull(await runCrictl(ctx, args));
+  const pulling = runCrictl(ctx, args);
+  // Which scope decided is read from the policy while CRI-O pulls.
+  const scope = opts.scopeOf();
+  scope.catch(() => undefined);
+  const outcome = classifyPull(await pulling);
   const verdict: Admission = outcome.actual === 'accepted' ? 'admitted' : outcome.actual === 'rejected' ? 'refused' : 'error';
   let digest: string | undefined;
   if (verdict !== 'admitted') digest = await namedDigest(image);
@@ -96,7 +102,8 @@ async function askCrio(ctx: Context, image: string, opts: { namespace?: string; 
     digest = repoDigest(same ? before : await inspect(ctx, image), ref.name);
   }
   if (verdict === 'admitted' && !opts.known && !before) opts.removals.push(runCrictl(ctx, ['rmi', image], { timeoutMs: 60_000 }));
-  return { image, digest, verdict, reason: outcome.reason, scope: opts.scope, durationMs: Math.round(performance.now() - t0) };
+  const durationMs = Math.round(performance.now() - t0);
+  return { image, digest, verdict, reason: outcome.reason, scope: await scope, durationMs };
 }
 
 /** The scope of the candidate (or of the installed policy) that decides for each image. */
@@ -127,24 +134,39 @@ async function readPolicyPaths(ctx: Context, manager: ServiceManager, mark: LogM
 /**
  * Each image asked of CRI-O once, `concurrency` at a time. With a candidate, every pull is made in
  * the scratch namespace, and the candidate exists on the node only for that time. `stored`: images
- * known to be in CRI-O's storage (they stay there). `ready`: whether CRI-O answers, asked while the
- * scopes are looked up; nothing is pulled unless it does.
+ * known to be in CRI-O's storage (they stay there). `ready`: whether CRI-O answers, asked while
+ * storage is; nothing is pulled unless it does.
  */
 export async function askAdmission(
   ctx: Context,
   images: string[],
-  opts: { candidate?: Candidate; concurrency?: number; stored?: ReadonlySet<string>; ready?: Promise<void>; onDone?: (row: AdmissionRow) => void } = {},
+  opts: {
+    candidate?: Candidate;
+    concurrency?: number;
+    stored?: ReadonlySet<string>;
+    ready?: Promise<void>;
+    onDone?: (row: AdmissionRow) => void;
+    /** Called once, when the first pull is under way: work (loading the report's modules) that then overlaps it. */
+    whilePulling?: () => void;
+  } = {},
 ): Promise<AdmissionRun> {
   const unique = [...new Set(images)];
   const manager = await serviceManager(ctx);
-  const [decidedBy, { default: pLimit }, mark] = await Promise.all([scopes(ctx, unique, opts.candidate), import('p-limit'), manager.logMark(ctx, crioService(ctx)), opts.ready]);
+  const [{ default: pLimit }, mark] = await Promise.all([import('p-limit'), manager.logMark(ctx, crioService(ctx))]);
+  // CRI-O is asked first; the scopes (reading and parsing the policy) are worked out while it pulls.
+  let decidedBy: Promise<Map<string, string>> | undefined;
+  const scopeOf = (image: string): Promise<string> => {
+    if (!decidedBy) opts.whilePulling?.();
+    decidedBy ??= timed('scopes (policy explain)', () => scopes(ctx, unique, opts.candidate));
+    return decidedBy.then((m) => m.get(image)!);
+  };
   const limit = pLimit(opts.concurrency ?? 4);
   const removals: Promise<unknown>[] = [];
   const pullAll = (namespace?: string): Promise<AdmissionRow[]> =>
     Promise.all(
       unique.map((image) =>
         limit(async () => {
-          const row = await askCrio(ctx, image, { namespace, scope: decidedBy.get(image)!, known: Boolean(opts.stored?.has(image)), removals });
+          const row = await askCrio(ctx, image, { namespace, scopeOf: () => scopeOf(image), known: Boolean(opts.stored?.has(image)), ready: opts.ready, removals });
           opts.onDone?.(row);
           return row;
         }),
@@ -153,7 +175,7 @@ export async function askAdmission(
   const run = opts.candidate
     ? await withScratchNamespace(ctx, opts.candidate.text, async (namespace) => ({ rows: await pullAll(namespace), policy: opts.candidate!.source, namespace }))
     : { rows: await pullAll(), policy: 'the installed policy' };
-  await Promise.all([readPolicyPaths(ctx, manager, mark, run.rows), ...removals]);
+  await Promise.all([timed("policy files from CRI-O's log", () => readPolicyPaths(ctx, manager, mark, run.rows)), ...removals]);
   return run;
 }
 
