@@ -305,7 +305,13 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     const ps = await g.must(['ps', '-eo', 'comm=,args=']);
     const ours = ps.stdout.split('\n').filter((l) => /^(crio|conmon|pinns)\s|crio-sigpoc/.test(l.trim()));
     assert.deepEqual(ours, [], `still running:\n${ours.join('\n')}`);
-    const left = await g.run(['sudo', 'ls', '-d', '/var/lib/crio-sigpoc', `${HOME}/.local/state/crio-sigpoc`]);
-    assert.doesNotMatch(left.stdout, /crio-sigpoc/, `state left behind: ${left.stdout}`);
+    // Of the state, clean-all keeps the services' logs and an empty ledger (both state dirs): no
+    // keys, registry data, records or backups.
+    for (const dir of ['/var/lib/crio-sigpoc', `${HOME}/.local/state/crio-sigpoc`]) {
+      const left = await g.run(['sudo', 'find', dir, '-mindepth', '1', '-not', '-path', `${dir}/logs`, '-not', '-path', `${dir}/logs/*`, '-not', '-path', `${dir}/ledger.json`]);
+      assert.equal(left.stdout.trim(), '', `state left behind in ${dir}:\n${left.stdout}`);
+      const ledger = await g.run(['sudo', 'cat', `${dir}/ledger.json`]);
+      if (ledger.exitCode === 0) assert.deepEqual(Object.keys((JSON.parse(ledger.stdout) as { files?: object }).files ?? {}), [], `${dir}/ledger.json still records files`);
+    }
   });
 });
