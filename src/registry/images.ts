@@ -31,7 +31,7 @@ export async function tagExists(ref: ImageRef): Promise<boolean> {
 }
 
 /** Splits REGISTRY/REPO:TAG at the tag's colon. */
-function splitTag(ref: string): ImageRef {
+export function splitTag(ref: string): ImageRef {
   const at = ref.lastIndexOf(':');
   return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
 }

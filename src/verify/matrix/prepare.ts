@@ -7,7 +7,7 @@ import type { Context } from '../../core/context.js';
 import { must } from '../../core/command.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
-import { buildAndPush, ensurePushed, tagExists } from '../../registry/images.js';
+import { buildAndPush, ensurePushed, splitTag, tagExists } from '../../registry/images.js';
 import type { Signer } from '../../registry/signing.js';
 import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
@@ -16,11 +16,6 @@ import { cosignBinary } from '../../registry/cosign.js';
 export { cosignBinary };
 import { generateKeyPair, trustedPair } from '../../registry/keys.js';
 import { manifestDigest, manifestUrl, putIndex } from '../../registry/client.js';
-
-const parse = (ref: string): { repository: string; tag: string } => {
-  const i = ref.lastIndexOf(':');
-  return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
-};
 
 /** A second key pair, unknown to the policy (case 3). */
 export function otherKeyStep(): Step {
@@ -38,7 +33,7 @@ export function otherKeyStep(): Step {
 
 /** An image of its own, optionally signed. */
 export function imageStep(id: string, ref: string, signer?: Signer): Step {
-  const { repository, tag } = parse(ref);
+  const { repository, tag } = splitTag(ref);
   return {
     id,
     title: `${ref}${signer ? ` signed (${signer.key} key, ${path.basename(signer.cosign)}, ${signer.format})` : ' unsigned'}`,
@@ -61,7 +56,7 @@ export function imageStep(id: string, ref: string, signer?: Signer): Step {
 
 /** Case 4: sign the tag's content, then push other content under the same tag. */
 export function movedTagStep(id: string, ref: string, signer: Signer): Step {
-  const { repository, tag } = parse(ref);
+  const { repository, tag } = splitTag(ref);
   const record = (ctx: Context): string => path.join(ctx.stateDir, 'matrix', `${id}.json`);
   return {
     id,
@@ -86,7 +81,7 @@ export function movedTagStep(id: string, ref: string, signer: Signer): Step {
 
 /** Case 5: the signed image and its signature copied, as they are, into another repository. */
 export function copiedStep(id: string, from: string, to: string): Step {
-  const dst = parse(to);
+  const dst = splitTag(to);
   return {
     id,
     title: `${from} and its signature copied to ${to}`,
@@ -103,7 +98,7 @@ export function copiedStep(id: string, from: string, to: string): Step {
 
 /** Case 13: a two-platform index whose platform images are built here; signed at the index only, or recursively. */
 export function indexStep(id: string, ref: string, signer: Signer): Step {
-  const { repository, tag } = parse(ref);
+  const { repository, tag } = splitTag(ref);
   const platforms = [
     { os: 'linux', architecture: 'amd64', tag: `${tag}-amd64` },
     { os: 'linux', architecture: 'arm64', tag: `${tag}-arm64` },
