@@ -3,6 +3,7 @@
 // stale: a run paused for hours (Ctrl-Z) still holds it, and it ends with the process however the
 // process ends. Node has no flock, so flock(1) takes it on a descriptor this process shares with it.
 import { spawn } from 'node:child_process';
+import { withPrivilege } from './execa-runner.js';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
@@ -84,4 +85,58 @@ export async function acquireRunLock(stateDir: string, waitMs = 120_000): Promis
     }
     await fh.close();
   }
+}
+
+/**
+ * The system ledger's lock, taken around each change to the ledger and the /etc file it records:
+ * root's runs and a normal user's runs (which reach the ledger through sudo) hold different run
+ * locks, so without it the two could interleave a read and a write of the one ledger and lose an
+ * entry. It is kept, not removed, so both always lock the same file.
+ */
+export async function lockLedger(dir: string, opts: { viaSudo: boolean; waitMs?: number }): Promise<() => Promise<void>> {
+  const waitMs = opts.waitMs ?? 120_000;
+  const target = path.join(dir, 'ledger.lock');
+  const busy = () =>
+    new EnvironmentError(
+      `another crio-sigpoc run holds ${target} (it is changing system files) and did not let go within ${waitMs / 1000}s`,
+      'wait for it to finish, or check `ps -ef | grep crio-sigpoc`',
+    );
+  if (!opts.viaSudo) {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const fh = await openLockFile(target);
+    try {
+      if (!(await flock(fh, target, waitMs))) throw busy();
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    return () => fh.close();
+  }
+  return sudoFlock(target, waitMs, busy);
+}
+
+/**
+ * The lock through sudo: flock(1) as root takes it, then runs cat, which echoes the byte written
+ * to it; that echo says the lock is held. It is held until cat's input closes, which happens at
+ * release or when this process ends, however it ends.
+ */
+function sudoFlock(target: string, waitMs: number, busy: () => Error): Promise<() => Promise<void>> {
+  const real = withPrivilege({ file: 'flock', args: ['--exclusive', '--wait', String(waitMs / 1000), '--conflict-exit-code', String(CONFLICT), '--', target, 'cat'], privileged: true });
+  const child = spawn(real.file, real.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  // A flock that failed at once has closed its input: its exit code tells why, not the EPIPE.
+  child.stdin.on('error', () => {});
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', () =>
+      resolve(async () => {
+        child.stdin.end();
+        await exited;
+      }),
+    );
+    void exited.then((code) => reject(code === CONFLICT ? busy() : new EnvironmentError(`sudo flock could not lock ${target}: ${stderr.trim() || `exit ${code}`}`, 'check that sudo works: sudo -v')));
+    child.stdin.write('\n');
+  });
 }

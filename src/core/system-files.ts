@@ -10,6 +10,7 @@ import { pathExists } from './fs-exists.js';
 import { EnvironmentError } from './errors.js';
 import { MANAGED_DIRS } from './settings.js';
 import { trustedStatePath } from './trust.js';
+import { lockLedger } from './lock.js';
 import { underRoot } from './root.js';
 import { secretTemporary, writeSecretFile } from './secret-file.js';
 import type { Log } from '../ui/log.js';
@@ -262,7 +263,6 @@ export class SystemFiles {
     return target;
   }
 
-  /** Installs content at a system path; a no-op when it is already there. */
   /**
    * Writes and removals of system files run one at a time. An undo started by a signal while a
    * write is under way (test's additions, Ctrl-C) then waits for it, instead of removing the file
@@ -270,11 +270,30 @@ export class SystemFiles {
    */
   private queue: Promise<unknown> = Promise.resolve();
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(op, op);
+    const locked = () => this.underLedgerLock(op);
+    const next = this.queue.then(locked, locked);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
+  /** Another run (root's, or a user's through sudo) changes the ledger only between our changes. */
+  private async underLedgerLock<T>(op: () => Promise<T>): Promise<T> {
+    // Another user's ledger of an earlier version, which only root's clean-all still reads: no root-owned lock file in their home.
+    if (this.opts.dryRun || (this.opts.owner !== undefined && this.opts.owner !== process.geteuid?.())) return op();
+    // The dir is checked first: the lock file is opened in it as root.
+    if (this.viaSudo) {
+      await this.sudoTrust();
+      await must(this.opts.runner, { file: 'install', args: ['-d', '-m', '0700', '--', this.ledgerDir], privileged: true });
+    } else await this.trust();
+    const release = await lockLedger(this.ledgerDir, { viaSudo: this.viaSudo });
+    try {
+      return await op();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Installs content at a system path; a no-op when it is already there. */
   install(p: string, content: string | Buffer, mode = 0o644): Promise<'unchanged' | 'written'> {
     return this.serial(() => this.installNow(p, content, mode));
   }
@@ -341,7 +360,11 @@ export class SystemFiles {
   }
 
   /** Puts back every file the ledger knows, then forgets them; a file changed since is kept unless force. */
-  async restoreAll(opts: { force?: boolean } = {}): Promise<RestoreResult[]> {
+  restoreAll(opts: { force?: boolean } = {}): Promise<RestoreResult[]> {
+    return this.serial(() => this.restoreAllNow(opts));
+  }
+
+  private async restoreAllNow(opts: { force?: boolean }): Promise<RestoreResult[]> {
     const doc = await this.load();
     const out: RestoreResult[] = [];
     for (const [target, entry] of Object.entries(doc.files).reverse()) {

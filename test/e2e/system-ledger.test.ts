@@ -77,3 +77,16 @@ test('a system ledger that others can write is refused on the user path too, exi
     return true;
   });
 });
+
+test('root runs and user runs changing /etc at the same time: the ledger keeps every change (its lock serialises them)', async (t) => {
+  const tr = await tree(t);
+  // Separate instances are separate runs: each holds its own run lock, only the ledger lock is shared.
+  const names = [...Array(16).keys()].map((i) => `/etc/containers/registries.d/run-${i}.yaml`);
+  await Promise.all(names.map((n, i) => (i % 2 ? tr.asUser() : tr.asRoot()).install(n, `run ${i}\n`)));
+  assert.deepEqual(Object.keys(await tr.asRoot().ledger()).sort(), names.map((n) => path.join(tr.root, n)).sort(), 'no run lost another run’s entry');
+  const results = await tr.asUser().restoreAll();
+  assert.deepEqual(results.map((r) => r.action), names.map(() => 'removed'));
+  for (const n of names) assert.equal(await fs.stat(path.join(tr.root, n)).catch(() => undefined), undefined, `${n} is gone`);
+  const lock = await fs.lstat(path.join(tr.sysState, 'ledger.lock'));
+  assert.ok(lock.isFile() && lock.uid === 0 && (lock.mode & 0o022) === 0, 'the ledger lock is root’s regular file, not writable by others');
+});
