@@ -38,6 +38,16 @@ const log = (s: string): void => void process.stderr.write(`vm: ${s}\n`);
 let guest: Guest | undefined;
 let failedStep: string | undefined;
 
+/** install.sh's `+ command` lines, each with the `(N s)` it printed when the command ended (its output comes between). */
+function commandSeconds(stdout: string): string[] {
+  const out: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('+ ')) out.push(line.slice(2));
+    const took = /^ {2}\((\d+) s\)$/.exec(line);
+    if (took && out.length) out[out.length - 1] += ` (${took[1]} s)`;
+  }
+  return out;
+}
 const explain = (r: RunResult): string => `exit ${r.exitCode} after ${r.seconds} s\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 /** A step of the flow: later steps stand on earlier ones, so after a failure they fail at once, saying why. */
@@ -221,7 +231,7 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     await g.must(['cp', '-r', SHARES.checkout, CHECKOUT]);
     const r = await g.run(['sudo', `${CHECKOUT}/scripts/install.sh`], { timeoutMs: 15 * 60_000 });
     // Where the time goes under emulation: each command install.sh ran, with its seconds.
-    log(`install.sh: ${r.stdout.replace(/\n {2}\((\d+ s)\)/g, ' ($1)').split('\n').filter((l) => l.startsWith('+ ')).join('; ')}`);
+    log(`install.sh: ${commandSeconds(r.stdout).join('; ')}`);
     assert.equal(r.exitCode, 0, explain(r));
     assert.match(r.stdout, /Node\.js >= 20\.17 is missing \(found: v18\.[^)]*\); installing node@24/, explain(r));
     assert.match(r.stdout, /installed: \/usr\/local\/bin\/crio-sigpoc/, explain(r));
@@ -305,10 +315,10 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     const ps = await g.must(['ps', '-eo', 'comm=,args=']);
     const ours = ps.stdout.split('\n').filter((l) => /^(crio|conmon|pinns)\s|crio-sigpoc/.test(l.trim()));
     assert.deepEqual(ours, [], `still running:\n${ours.join('\n')}`);
-    // Of the state, clean-all keeps the services' logs and an empty ledger (both state dirs): no
-    // keys, registry data, records or backups.
+    // Of the state, clean-all keeps the services' logs, an empty ledger and its lock file (both
+    // state dirs): no keys, registry data, records or backups.
     for (const dir of ['/var/lib/crio-sigpoc', `${HOME}/.local/state/crio-sigpoc`]) {
-      const left = await g.run(['sudo', 'find', dir, '-mindepth', '1', '-not', '-path', `${dir}/logs`, '-not', '-path', `${dir}/logs/*`, '-not', '-path', `${dir}/ledger.json`]);
+      const left = await g.run(['sudo', 'find', dir, '-mindepth', '1', '-not', '-path', `${dir}/logs`, '-not', '-path', `${dir}/logs/*`, '-not', '-path', `${dir}/ledger.json`, '-not', '-path', `${dir}/ledger.lock`]);
       assert.equal(left.stdout.trim(), '', `state left behind in ${dir}:\n${left.stdout}`);
       const ledger = await g.run(['sudo', 'cat', `${dir}/ledger.json`]);
       if (ledger.exitCode === 0) assert.deepEqual(Object.keys((JSON.parse(ledger.stdout) as { files?: object }).files ?? {}), [], `${dir}/ledger.json still records files`);
