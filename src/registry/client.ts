@@ -43,6 +43,15 @@ export async function hasSignature(repository: string, digest: string): Promise<
   return (await manifestDigest(repository, signatureTag(digest))) !== undefined;
 }
 
+/** How many signatures cosign's .sig manifest for a digest holds (one layer each); 0 when there is none. */
+export async function signatureCount(repository: string, digest: string): Promise<number> {
+  const r = await fetch(manifestUrl(repository, signatureTag(digest)), { headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(5_000) });
+  if (r.status === 404) return 0;
+  if (!r.ok) throw new EnvironmentError(`registry answered ${r.status} for the signatures of ${repository}@${digest}`, REGISTRY_NEXT);
+  const layers = ((await r.json()) as { layers?: unknown[] }).layers;
+  return Array.isArray(layers) ? layers.length : 0;
+}
+
 const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
 /** Pushes a manifest list over existing manifests of the same repository; returns its digest. */

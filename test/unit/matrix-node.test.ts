@@ -8,10 +8,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createContext } from '../../src/core/context.js';
 import { parsePolicyText } from '../../src/policy/file.js';
+import { decodePolicy } from '../../src/policy/library-policy.js';
 import { openScopes, openScopesCheck } from '../../src/status/open-scopes.js';
 import { silentLog } from '../../src/ui/log.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
-import { ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH } from '../../src/verify/matrix/lab-config.js';
+import { ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH } from '../../src/verify/matrix/lab-config.js';
 import { addNodeAdditions, nodeAdditionsPlan, nodeAdditionsPresent, nodeLeftoversStep, removeNodeAdditions } from '../../src/verify/matrix/node.js';
 import { additionsOf } from '../../src/verify/matrix/run.js';
 import { cli, repo } from '../helpers/cli.js';
@@ -40,7 +41,8 @@ test('each case that needs the node changed says so; together they need the thre
   assert.deepEqual(by['namespace-closed'], ['namespace-policy']);
   assert.deepEqual(by.preloaded, ['namespace-policy']);
   assert.deepEqual(by['original-registries-d'], ['original-registries-d']);
-  assert.deepEqual(additionsOf(MATRIX).sort(), ['alias-registry', 'namespace-policy', 'original-registries-d']);
+  assert.deepEqual(by['all-of-both'], ['trust-models']);
+  assert.deepEqual(additionsOf(MATRIX).sort(), ['alias-registry', 'namespace-policy', 'original-registries-d', 'trust-models']);
   assert.deepEqual(additionsOf(MATRIX.filter((c) => c.name === 'signed')), []);
 });
 
@@ -49,7 +51,8 @@ test('the additions are installed for the run and removed after it, leaving /etc
   const before = await snapshot(path.join(root, 'etc'));
   const ctx = ctxAt(root);
   const added = await addNodeAdditions(ctx, additionsOf(MATRIX));
-  assert.deepEqual(added.sort(), ['/etc/crio/policies/sigpoc-open.json', ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH].sort());
+  assert.deepEqual(added.sort(), ['/etc/crio/policies/sigpoc-open.json', '/etc/crio/policies/sigpoc-any-key.json', '/etc/crio/policies/sigpoc-all-of.json', ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH].sort());
+  assert.equal(await fs.readFile(path.join(root, TRUSTED_KEY_COPY_PATH), 'utf8'), await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/keys/cosign.pub'), 'utf8'));
   assert.equal(await fs.readFile(path.join(root, SECOND_KEY_PATH), 'utf8'), SECOND_PUB);
   assert.match(await fs.readFile(path.join(root, ALIAS_REGISTRIES_CONF), 'utf8'), /location = "localhost:5003"/);
   assert.deepEqual((await removeNodeAdditions(ctx)).sort(), added.sort());
@@ -65,6 +68,23 @@ test("the namespace policy trusts the second key and lets nothing unsigned in", 
   assert.deepEqual(openScopes([{ path: file, parsed, namespace: 'sigpoc-open' }]), []);
   assert.deepEqual(parsed.default, [{ type: 'reject' }]);
   assert.deepEqual(parsed.transports?.docker?.['127.0.0.1:5003'], [{ type: 'sigstoreSigned', keyPath: SECOND_KEY_PATH, signedIdentity: { type: 'matchRepository' } }]);
+});
+
+test('the trust-model policies (any of two keys, all of two requirements) load as the library reads them and let nothing unsigned in', async () => {
+  const root = await node();
+  await addNodeAdditions(ctxAt(root), ['trust-models']);
+  for (const [ns, requirements] of [
+    ['sigpoc-any-key', [{ type: 'sigstoreSigned', keyPaths: [TRUSTED_KEY_COPY_PATH, SECOND_KEY_PATH], signedIdentity: { type: 'matchRepository' } }]],
+    ['sigpoc-all-of', [TRUSTED_KEY_COPY_PATH, SECOND_KEY_PATH].map((keyPath) => ({ type: 'sigstoreSigned', keyPath, signedIdentity: { type: 'matchRepository' } }))],
+  ] as const) {
+    const file = `/etc/crio/policies/${ns}.json`;
+    const text = await fs.readFile(path.join(root, file), 'utf8');
+    assert.equal(decodePolicy(text).ok, true, `${file} loads`);
+    const parsed = await parsePolicyText(text, file);
+    assert.deepEqual(openScopes([{ path: file, parsed, namespace: ns }]), []);
+    assert.deepEqual(parsed.default, [{ type: 'reject' }]);
+    assert.deepEqual(parsed.transports?.docker?.['127.0.0.1:5003'], requirements);
+  }
 });
 
 test('clean removes what a killed run left on the node', async () => {
@@ -85,7 +105,7 @@ test('a dry run on a fresh machine shows every addition, the second key as a pla
   const root = await node(false);
   const before = await snapshot(root);
   const plan = await nodeAdditionsPlan(ctxAt(root, true), additionsOf(MATRIX));
-  assert.equal(plan.length, 4);
+  assert.equal(plan.length, 7);
   assert.match(plan.find((p) => p.path === SECOND_KEY_PATH)!.what, /from .*keys-other\/cosign\.pub \(made by matrix-other-key\)/);
   assert.deepEqual(await snapshot(root), before);
 });

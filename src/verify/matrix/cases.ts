@@ -4,7 +4,7 @@ import type { Context } from '../../core/context.js';
 import type { Step } from '../../core/step.js';
 import { IMAGES, imageRef } from '../../core/settings.js';
 import type { Expectation } from '../verdict.js';
-import { ALIAS_REGISTRY, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
+import { ALIAS_REGISTRY, ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
 import type { NodeAddition } from './node.js';
 import type { Signer } from '../../registry/signing.js';
 // Type only: the preparations are handed in by the run (run.ts), so that listing the cases
@@ -189,6 +189,51 @@ export const MATRIX: MatrixCase[] = [
     expected: 'accepted',
     procedure: 'pull',
     prepare: (p) => [p.indexStep('matrix-index-recursive', ref('multi-recursive'), { ...trusted(p), recursive: true })],
+  },
+  {
+    number: '14a',
+    name: 'any-key-old',
+    title: `any of several keys (keyPaths, as during a key rotation): signed by the trusted key, accepted in namespace ${ANY_KEY_NAMESPACE}`,
+    image: ref('any-key-old'),
+    expected: 'accepted',
+    namespace: ANY_KEY_NAMESPACE,
+    procedure: 'pull',
+    adds: ['trust-models'],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-any-key-old-image', ref('any-key-old'), trusted(p))],
+  },
+  {
+    number: '14b',
+    name: 'any-key-new',
+    title: `any of several keys (keyPaths): signed by the second key, accepted in namespace ${ANY_KEY_NAMESPACE} too`,
+    image: ref('any-key-new'),
+    expected: 'accepted',
+    namespace: ANY_KEY_NAMESPACE,
+    procedure: 'pull',
+    adds: ['trust-models'],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-any-key-new-image', ref('any-key-new'), second(p))],
+  },
+  {
+    number: '15a',
+    name: 'all-of-one',
+    title: `all of two requirements (a signature by each key): signed by the trusted key only, rejected in namespace ${ALL_OF_NAMESPACE}`,
+    image: ref('all-of-one'),
+    expected: 'rejected',
+    reason: UNTRUSTED_KEY,
+    namespace: ALL_OF_NAMESPACE,
+    procedure: 'pull',
+    adds: ['trust-models'],
+    prepare: (p) => [p.otherKeyStep(), p.imageStep('matrix-all-of-one-image', ref('all-of-one'), trusted(p))],
+  },
+  {
+    number: '15b',
+    name: 'all-of-both',
+    title: `all of two requirements: signed by both keys, accepted in namespace ${ALL_OF_NAMESPACE}`,
+    image: ref('all-of-both'),
+    expected: 'accepted',
+    namespace: ALL_OF_NAMESPACE,
+    procedure: 'pull',
+    adds: ['trust-models'],
+    prepare: (p) => [p.otherKeyStep(), p.imageSignedByEachStep('matrix-all-of-both-image', ref('all-of-both'), [trusted(p), second(p)])],
   },
 ];
 

@@ -26,3 +26,29 @@ export const ORIGINAL_STYLE_SCOPE = matrixRepo('original-registries-d');
 // `true` would leak into this repository unless it is switched off here, as the original had it.
 export const ORIGINAL_STYLE_REGISTRIES_D = { docker: { [ORIGINAL_STYLE_SCOPE]: { sigstore: `http://${registryAddress}`, 'use-sigstore-attachments': false } } };
 export const ORIGINAL_STYLE_FILE = '/etc/containers/registries.d/crio-sigpoc-original-poc-style.yaml';
+
+/**
+ * Cases 14 and 15, two trust models in namespace policies of their own: any of several keys
+ * (`keyPaths`, what a key rotation relies on) and all of several requirements (two teams). Both
+ * reject by default and require signatures; the trusted key is copied beside the second one so
+ * that they hold whatever policy the user installed.
+ */
+export const TRUSTED_KEY_COPY_PATH = '/etc/containers/keys/crio-sigpoc-matrix-trusted.pub';
+export const ANY_KEY_NAMESPACE = 'sigpoc-any-key';
+export const ALL_OF_NAMESPACE = 'sigpoc-all-of';
+const matchRepository = { type: 'matchRepository' } as const;
+export const ANY_KEY_POLICY = {
+  default: [{ type: 'reject' }],
+  transports: { docker: { [registryAddress]: [{ type: 'sigstoreSigned', keyPaths: [TRUSTED_KEY_COPY_PATH, SECOND_KEY_PATH], signedIdentity: matchRepository }] } },
+};
+export const ALL_OF_POLICY = {
+  default: [{ type: 'reject' }],
+  transports: {
+    docker: {
+      [registryAddress]: [
+        { type: 'sigstoreSigned', keyPath: TRUSTED_KEY_COPY_PATH, signedIdentity: matchRepository },
+        { type: 'sigstoreSigned', keyPath: SECOND_KEY_PATH, signedIdentity: matchRepository },
+      ],
+    },
+  },
+};

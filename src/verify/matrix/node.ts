@@ -14,9 +14,15 @@ import { policyText } from '../../policy/render.js';
 import { renderInsecureRegistry } from '../../registry/registries-conf.js';
 import { otherKeyDir } from '../../registry/signing.js';
 import { reloadCrioIfRunning } from '../../services/steps.js';
+import { statePaths } from '../../core/state.js';
 import {
   ALIAS_REGISTRIES_CONF,
   ALIAS_REGISTRY,
+  ALL_OF_NAMESPACE,
+  ALL_OF_POLICY,
+  ANY_KEY_NAMESPACE,
+  ANY_KEY_POLICY,
+  TRUSTED_KEY_COPY_PATH,
   OPEN_NAMESPACE,
   OPEN_NAMESPACE_POLICY,
   ORIGINAL_STYLE_FILE,
@@ -25,7 +31,7 @@ import {
 } from './lab-config.js';
 
 /** What a case needs on the node besides the product's trust configuration. */
-export type NodeAddition = 'namespace-policy' | 'alias-registry' | 'original-registries-d';
+export type NodeAddition = 'namespace-policy' | 'trust-models' | 'alias-registry' | 'original-registries-d';
 
 interface NodeFile {
   path: string;
@@ -37,15 +43,24 @@ interface NodeFile {
   reload?: boolean;
 }
 
-const namespacePolicyPath = async (ctx: Context): Promise<string> => path.join((await readCrioConfig(ctx.opts.root)).signaturePolicyDir.value, `${OPEN_NAMESPACE}.json`);
+const namespacePolicyPath = async (ctx: Context, namespace = OPEN_NAMESPACE): Promise<string> => path.join((await readCrioConfig(ctx.opts.root)).signaturePolicyDir.value, `${namespace}.json`);
+
+async function secondKey(ctx: Context): Promise<NodeFile> {
+  const pub = await fs.readFile(path.join(otherKeyDir(ctx), 'cosign.pub')).catch(() => undefined);
+  return { path: SECOND_KEY_PATH, content: pub, source: `${otherKeyDir(ctx)}/cosign.pub (made by matrix-other-key)`, what: 'public key of the second key pair (cases 10, 11, 14 and 15)' };
+}
 
 async function filesOf(ctx: Context, kind: NodeAddition): Promise<NodeFile[]> {
   switch (kind) {
-    case 'namespace-policy': {
-      const pub = await fs.readFile(path.join(otherKeyDir(ctx), 'cosign.pub')).catch(() => undefined);
+    case 'namespace-policy':
+      return [await secondKey(ctx), { path: await namespacePolicyPath(ctx), content: policyText(OPEN_NAMESPACE_POLICY), what: `namespace policy of ${OPEN_NAMESPACE}: signatures by the second key only (cases 10 and 11)` }];
+    case 'trust-models': {
+      const trusted = statePaths(ctx.stateDir).publicKey;
       return [
-        { path: SECOND_KEY_PATH, content: pub, source: `${otherKeyDir(ctx)}/cosign.pub (made by matrix-other-key)`, what: 'public key of the second key pair (cases 10 and 11)' },
-        { path: await namespacePolicyPath(ctx), content: policyText(OPEN_NAMESPACE_POLICY), what: `namespace policy of ${OPEN_NAMESPACE}: signatures by the second key only (cases 10 and 11)` },
+        await secondKey(ctx),
+        { path: TRUSTED_KEY_COPY_PATH, content: await fs.readFile(trusted).catch(() => undefined), source: `${trusted} (made by gen-keys)`, what: 'a copy of the trusted public key for the trust-model policies (cases 14 and 15)' },
+        { path: await namespacePolicyPath(ctx, ANY_KEY_NAMESPACE), content: policyText(ANY_KEY_POLICY), what: `namespace policy of ${ANY_KEY_NAMESPACE}: a signature by either key, keyPaths (case 14)` },
+        { path: await namespacePolicyPath(ctx, ALL_OF_NAMESPACE), content: policyText(ALL_OF_POLICY), what: `namespace policy of ${ALL_OF_NAMESPACE}: signatures by both keys, two requirements (case 15)` },
       ];
     }
     case 'alias-registry':
@@ -55,10 +70,12 @@ async function filesOf(ctx: Context, kind: NodeAddition): Promise<NodeFile[]> {
   }
 }
 
-const ALL: NodeAddition[] = ['namespace-policy', 'alias-registry', 'original-registries-d'];
+const ALL: NodeAddition[] = ['namespace-policy', 'trust-models', 'alias-registry', 'original-registries-d'];
 
 async function filesFor(ctx: Context, kinds: Iterable<NodeAddition>): Promise<NodeFile[]> {
-  return (await Promise.all([...new Set(kinds)].map((k) => filesOf(ctx, k)))).flat();
+  // Two additions may share a file (the second key): each path once.
+  const files = (await Promise.all([...new Set(kinds)].map((k) => filesOf(ctx, k)))).flat();
+  return files.filter((f, i) => files.findIndex((g) => g.path === f.path) === i);
 }
 
 /** Installs the additions the selected cases need (recorded like every system file); returns their paths. */
@@ -66,7 +83,7 @@ export async function addNodeAdditions(ctx: Context, kinds: NodeAddition[]): Pro
   let reload = false;
   const files = await filesFor(ctx, kinds);
   for (const f of files) {
-    if (f.content === undefined) throw new EnvironmentError(`${f.source} is missing, so ${f.path} cannot be installed`, 'crio-sigpoc test (its step matrix-other-key makes the second key pair)');
+    if (f.content === undefined) throw new EnvironmentError(`${f.source} is missing, so ${f.path} cannot be installed`, 'crio-sigpoc test (its steps gen-keys and matrix-other-key make the key pairs)');
     if ((await ctx.files.install(f.path, f.content, 0o644)) === 'written' && f.reload) reload = true;
   }
   if (reload) await reloadCrioIfRunning(ctx);

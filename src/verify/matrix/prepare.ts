@@ -15,7 +15,7 @@ import { cosignBinary } from '../../registry/cosign.js';
 /** The cosign a signer uses, for the cases' data (cases.ts imports nothing of this module but its types). */
 export { cosignBinary };
 import { generateKeyPair, trustedPair } from '../../registry/keys.js';
-import { manifestDigest, manifestUrl, putIndex } from '../../registry/client.js';
+import { manifestDigest, manifestUrl, putIndex, signatureCount } from '../../registry/client.js';
 
 /** A second key pair, unknown to the policy (case 3). */
 export function otherKeyStep(): Step {
@@ -50,6 +50,25 @@ export function imageStep(id: string, ref: string, signer?: Signer): Step {
       }
       // The digest the push produced is signed, never one a server merely reports.
       await sign(ctx, repository, await ensurePushed(ctx, ref, ref), signer);
+    },
+  };
+}
+
+/** Case 15: an image signed by each of several keys, as two teams would sign one release. */
+export function imageSignedByEachStep(id: string, ref: string, signers: Signer[]): Step {
+  const { repository, tag } = splitTag(ref);
+  return {
+    id,
+    title: `${ref} signed by each of ${signers.map((s) => `the ${s.key} key`).join(' and ')}`,
+    async check() {
+      const digest = await manifestDigest(repository, tag).catch(() => undefined);
+      if (!digest) return todo(`${ref} is not in the registry`);
+      const count = await signatureCount(repository, digest);
+      return count >= signers.length ? done(`${count} signatures`) : todo(`${count} of ${signers.length} signatures`);
+    },
+    async apply(ctx) {
+      const digest = await ensurePushed(ctx, ref, ref);
+      for (const s of signers) await sign(ctx, repository, digest, s);
     },
   };
 }
