@@ -1,10 +1,10 @@
 // CRI-O's log read for signature decisions. The log-file fixtures are recorded from the real CRI-O
 // v1.36.3 of the lab (debug level, as the tool's drop-in sets it): one run of the whole matrix
 // (test/fixtures/recorded/crio-1.36.3-matrix.log.recorded.txt, lines of every request and of the
-// library, interleaved as CRI-O wrote them) and two pulls kubelet made for pods. This host has no
-// systemd, so no journal could be recorded here: the journal fixture
-// (test/fixtures/crio-1.36.3-pulls.shaped-like-journal.jsonl) is those recorded lines put in the
-// fields `journalctl -o json` gives (MESSAGE, __REALTIME_TIMESTAMP, _SYSTEMD_UNIT), not a recording.
+// library, interleaved as CRI-O wrote them) and two pulls kubelet made for pods. The journal
+// fixture (test/fixtures/recorded/crio-1.36.3-guest-journal.recorded.jsonl) is recorded by the
+// guest suite: `journalctl -u crio -o json` on the Debian 12 systemd guest while `crio-sigpoc test`
+// ran its guest cases there.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -88,10 +88,24 @@ test('recorded kubelet pulls: pod and namespace from the sandbox config, not fro
   );
 });
 
-test('journal JSON (shaped like journalctl -o json from recorded lines): the same events as the log file', () => {
-  const fromJournal = eventsFromText(fixture('crio-1.36.3-pulls.shaped-like-journal.jsonl'), 'journal-json');
-  const fromFile = [...eventsFromText(fixture('recorded/crio-1.36.3-kubelet-pulls.log.recorded.txt')), ...rejected.filter((e) => e.stage === 'create')];
-  assert.deepEqual(fromJournal, fromFile);
+test("recorded on the systemd guest: the journal's entries give every decision of the guest cases, the same as CRI-O's lines would", () => {
+  const journal = fixture('recorded/crio-1.36.3-guest-journal.recorded.jsonl');
+  const fromJournal = eventsFromText(journal, 'journal-json');
+  const brief = fromJournal.map((e) => [e.outcome, e.stage, e.namespace ?? '-', (e.image ?? '').replace('127.0.0.1:5003/', ''), e.reasonKind ?? '', e.policy ?? '']);
+  assert.deepEqual(brief, [
+    ['rejected', 'pull', '-', 'unsigned/alpine:3.20.3', 'no-signature', '/etc/crio/policy.json'],
+    ['rejected', 'pull', '-', 'matrix/other-key:v1', 'invalid-signature', '/etc/crio/policy.json'],
+    ['accepted', 'pull', 'sigpoc-open', 'matrix/namespaced:v1', '', '/etc/crio/policies/sigpoc-open.json'],
+    ['accepted', 'pull', '-', 'alpine:3.20.3', '', '/etc/crio/policy.json'],
+    ['accepted', 'pull', 'sigpoc-open', 'matrix/preloaded:v1', '', '/etc/crio/policies/sigpoc-open.json'],
+    ['rejected', 'pull', '-', 'matrix/preloaded:v1', 'invalid-signature', '/etc/crio/policy.json'],
+    ['rejected', 'pull', 'sigpoc-closed', 'matrix/namespaced:v1', 'invalid-signature', '/etc/crio/policy.json'],
+    ['rejected', 'create', 'sigpoc-closed', 'matrix/preloaded:v1', 'invalid-signature', ''],
+  ]);
+  for (const e of fromJournal.filter((x) => x.outcome === 'rejected')) assert.match(e.reason ?? '', /^SignatureValidationFailed: /);
+  // The journal's MESSAGE is CRI-O's own line: read as a log file, the same events come out.
+  const messages = journal.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { MESSAGE: string }).MESSAGE).join('\n');
+  assert.deepEqual(eventsFromText(messages), fromJournal);
 });
 
 test('journal: the time falls back to __REALTIME_TIMESTAMP, a MESSAGE in bytes is decoded, junk is skipped', () => {

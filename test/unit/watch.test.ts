@@ -124,9 +124,9 @@ test('watch CLI: --since replays, --json lines, metrics served, textfile written
   assert.equal(events().filter((e) => e.outcome === 'rejected').length, 12);
 });
 
-test('fake journalctl (no systemd here): followJournal yields its JSON lines and stops it on abort', async () => {
+test('a journalctl that replays the recorded journal of the guest: followJournal yields its JSON lines and stops it on abort', async () => {
   const bin = mkdtempSync(path.join(os.tmpdir(), 'sigpoc-fake-journalctl-'));
-  const fixture = path.resolve('test/fixtures/crio-1.36.3-pulls.shaped-like-journal.jsonl');
+  const fixture = path.resolve('test/fixtures/recorded/crio-1.36.3-guest-journal.recorded.jsonl');
   writeFileSync(path.join(bin, 'journalctl'), `#!/bin/sh\necho "$@" > "${bin}/argv"\ncat "${fixture}"\nexec sleep 60\n`, { mode: 0o755 });
   const saved = process.env.PATH;
   process.env.PATH = `${bin}:${saved}`;
@@ -135,9 +135,9 @@ test('fake journalctl (no systemd here): followJournal yields its JSON lines and
     const lines: string[] = [];
     for await (const l of followJournal(['-u', 'crio', '-o', 'json', '-f', '-n', '0'], stop.signal)) {
       lines.push(l);
-      if (lines.length === 19) stop.abort();
+      if (lines.length === 47) stop.abort();
     }
-    assert.equal(eventsFromText(lines.join('\n'), 'journal-json').length, 3);
+    assert.equal(eventsFromText(lines.join('\n'), 'journal-json').length, 8);
     assert.equal(readFileSync(path.join(bin, 'argv'), 'utf8').trim(), '-u crio -o json -f -n 0');
   } finally {
     process.env.PATH = saved;

@@ -287,7 +287,7 @@ describe('a Debian 12 guest with systemd: the README flow', { timeout: 60 * 60_0
     log(`watch on the journal: ${refused.length} refusals (${[...new Set(refused.map((e) => `${e.stage} ${e.namespace ?? '-'}`))].join(', ')}), ${events.length - refused.length} accepted pulls`);
     const journal = await g.must(['sudo', 'journalctl', '-u', 'crio.service', '-b', '-o', 'json', '--all', '--no-pager', '--grep', 'PullImage|CreateContainer|Pulling image|pull policy path|SignatureValidationFailed'], { timeoutMs: 60_000 });
     await fs.writeFile(JOURNAL_RECORDING, journal.stdout);
-    log(`CRI-O's journal entries of the run: ${JOURNAL_RECORDING}`);
+    log(`CRI-O's journal entries of the run: ${JOURNAL_RECORDING} (the recording test/fixtures/recorded/crio-1.36.3-guest-journal.recorded.jsonl is one of these)`);
   });
 
   step('a real reboot: CRI-O and the registry come back by themselves, status is clean, test passes without setup', 25 * 60_000, async (g) => {
