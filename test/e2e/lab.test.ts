@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { explain, json, repo, running, sigpoc, systemSnapshot } from './helpers.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
+import { ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
 
 const SIGNED = '127.0.0.1:5003/alpine:3.20.3';
 const UNSIGNED = '127.0.0.1:5003/unsigned/alpine:3.20.3';
@@ -93,9 +94,12 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
   test("CRI-O's own log names the policy file the tool installed for each pull", async () => {
     const r = await sigpoc(['test', '--offline', '--json']);
     const { verdicts } = json(r);
+    // A pull in a namespace with a policy file of its own applies that file; any other, the global one.
+    const withPolicy = new Set([OPEN_NAMESPACE, ANY_KEY_NAMESPACE, ALL_OF_NAMESPACE]);
     for (const v of verdicts) {
-      if (v.name === 'namespace-open') assert.equal(v.policyPath, '/etc/crio/policies/sigpoc-open.json', v.name);
-      else if (v.actual !== 'not-run') assert.equal(v.policyPath, '/etc/crio/policy.json', v.name);
+      if (v.actual === 'not-run') continue;
+      const ns = MATRIX.find((c) => c.name === v.name)?.namespace;
+      assert.equal(v.policyPath, ns && withPolicy.has(ns) ? `/etc/crio/policies/${ns}.json` : '/etc/crio/policy.json', v.name);
     }
     const log = await fs.readFile('/var/lib/crio-sigpoc/logs/crio.log', 'utf8');
     assert.match(log, /Using pull policy path for image 127\.0\.0\.1:5003\/alpine:3\.20\.3: \\"\/etc\/crio\/policy\.json\\"/);
@@ -331,8 +335,8 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     assert.equal(r.exitCode, 0, explain(r));
     assert.deepEqual(await systemSnapshot(), pristine);
     for (const name of ['crio', 'dockerd', 'docker-registry', 'conmon']) assert.deepEqual(await running(name), [], `${name} still running`);
-    // The state directory keeps only the (empty) ledger and the logs: no keys, no registry data.
-    const left = (await fs.readdir('/var/lib/crio-sigpoc')).filter((n) => !['ledger.json', 'logs'].includes(n));
+    // The state directory keeps only the (empty) ledger, its lock file and the logs: no keys, no registry data.
+    const left = (await fs.readdir('/var/lib/crio-sigpoc')).filter((n) => !['ledger.json', 'ledger.lock', 'logs'].includes(n));
     assert.deepEqual(left, []);
   });
 

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignatureEvent } from '../../src/crio/log-events.js';
-import { CLOSED_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
+import { MATRIX } from '../../src/verify/matrix/cases.js';
+import { ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, CLOSED_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
+
+const namespaceOf = (name: string): string | undefined => MATRIX.find((c) => c.name === name)?.namespace;
+/** The policy file CRI-O applies to a pull in a namespace: its own, when the matrix gave it one. */
+const policyFor = (ns: string | undefined): string => (ns && [OPEN_NAMESPACE, ANY_KEY_NAMESPACE, ALL_OF_NAMESPACE].includes(ns) ? `/etc/crio/policies/${ns}.json` : '/etc/crio/policy.json');
 import { explain, json, repo, sigpoc } from './helpers.js';
 
 interface Verdict {
@@ -111,10 +116,10 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
         const [pull, create] = v.reason.replace(/^pull: /, '').split(' | create: ');
         expected.push({ image: v.image, stage: 'pull', reasonIn: pull }, { image: v.image, stage: 'create', namespace: CLOSED_NAMESPACE, reasonIn: create });
       } else {
-        expected.push({ image: v.image, stage: 'pull', namespace: v.name === 'namespace-closed' ? CLOSED_NAMESPACE : undefined, reasonIn: v.reason });
+        expected.push({ image: v.image, stage: 'pull', namespace: namespaceOf(v.name), reasonIn: v.reason });
       }
     }
-    assert.equal(expected.length, 11, 'ten rejected cases, case 10 refused at pull and at creation');
+    assert.equal(expected.length, 12, 'eleven rejected cases, case 10 refused at pull and at creation');
     assert.equal(rejected.length, expected.length, JSON.stringify(rejected, null, 1));
     for (const x of expected) {
       const found = rejected.filter((e) => e.image === x.image && e.stage === x.stage && e.namespace === x.namespace);
@@ -124,7 +129,7 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
       // The verdict holds crictl's words for the same refusal; watch read them from CRI-O's log.
       assert.ok(x.reasonIn.includes(e.reason!), `${x.image}: "${e.reason}" not in the verdict's "${x.reasonIn}"`);
       assert.notEqual(e.reasonKind, 'other', e.reason);
-      if (x.stage === 'pull') assert.equal(e.policy, '/etc/crio/policy.json', x.image);
+      if (x.stage === 'pull') assert.equal(e.policy, policyFor(x.namespace), x.image);
       else assert.equal(e.container, 'preloaded');
       assert.ok(e.time && Math.abs(Date.now() - new Date(e.time).getTime()) < 600_000, `${x.image}: time ${e.time}`);
     }
@@ -139,7 +144,8 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
     // Verified: the scope deciding in the policy file CRI-O named requires a signature; the pause
     // image's scope (case allowed-scope) lets it in without one.
     for (const v of verdicts.filter((x) => x.actual === 'accepted')) {
-      const e = accepted.find((x) => x.image === v.image && (v.name !== 'namespace-open' || x.namespace === OPEN_NAMESPACE)) as SignatureEvent & { verified?: boolean };
+      const e = accepted.find((x) => x.image === v.image && x.namespace === namespaceOf(v.name)) as SignatureEvent & { verified?: boolean };
+      assert.equal(e.policy, policyFor(namespaceOf(v.name)), v.name);
       assert.equal(e.verified, v.name !== 'allowed-scope', `${v.name}: ${JSON.stringify(e)}`);
     }
   });
@@ -177,7 +183,7 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
     assert.ok(c, explain(r));
     // At least the two matrix runs of this suite (the log file outlives clean-all, so it may hold more).
     const n = Number(/^(\d+) in /.exec(c.detail)?.[1]);
-    assert.ok(n >= 22, c.detail);
+    assert.ok(n >= 24, c.detail);
     assert.match(c.evidence, /at create: SignatureValidationFailed: cryptographic signature verification failed/);
     assert.match(c.evidence, /at pull: SignatureValidationFailed: Source image rejected: A signature was required, but no signature exists/);
   });
