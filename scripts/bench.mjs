@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createContext, defaultStateDir } from '../dist/core/context.js';
 import { withUndo } from '../dist/core/interrupt.js';
 import { readCrioConfig } from '../dist/crio/config.js';
-import { podConfig, podConfigDoc } from '../dist/crio/pod-config.js';
+import { podConfigDoc } from '../dist/crio/pod-config.js';
 import { policyText } from '../dist/policy/render.js';
 import { signArgs } from '../dist/registry/cosign.js';
 import { silentLog } from '../dist/ui/log.js';
@@ -167,7 +167,9 @@ await pair('verify (1 image)', async () => {
   await withUndo(
     async () => {
       await ctx.files.install(file, policyText(open), 0o644);
-      const pod = await podConfig(ctx, 'bench', ns);
+      // In a temporary dir, not the state dir: the bench leaves nothing there for clean-all to miss.
+      const pod = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-')), 'pod.json');
+      await fs.writeFile(pod, JSON.stringify(podConfigDoc(ctx, ns)));
       await compare('CRI-O pull, sigstoreSigned', () => barePull(SIGNED), 'the same pull, insecureAcceptAnything', async () => {
         await crictl(['rmi', SIGNED]);
         await crictl(['pull', '--pod-config', pod, SIGNED]);
