@@ -276,15 +276,19 @@ export class SystemFiles {
     return next;
   }
 
+  /** The ledger dir, checked (the lock file is opened in it as root) and made once per run. */
+  private ledgerDirReady?: Promise<void>;
+  private async prepareLedgerDir(): Promise<void> {
+    if (!this.viaSudo) return void (await this.trust());
+    await this.sudoTrust();
+    await must(this.opts.runner, { file: 'install', args: ['-d', '-m', '0700', '--', this.ledgerDir], privileged: true });
+  }
+
   /** Another run (root's, or a user's through sudo) changes the ledger only between our changes. */
   private async underLedgerLock<T>(op: () => Promise<T>): Promise<T> {
     // Another user's ledger of an earlier version, which only root's clean-all still reads: no root-owned lock file in their home.
     if (this.opts.dryRun || (this.opts.owner !== undefined && this.opts.owner !== process.geteuid?.())) return op();
-    // The dir is checked first: the lock file is opened in it as root.
-    if (this.viaSudo) {
-      await this.sudoTrust();
-      await must(this.opts.runner, { file: 'install', args: ['-d', '-m', '0700', '--', this.ledgerDir], privileged: true });
-    } else await this.trust();
+    await (this.ledgerDirReady ??= this.prepareLedgerDir());
     const release = await lockLedger(this.ledgerDir, { viaSudo: this.viaSudo });
     try {
       return await op();
