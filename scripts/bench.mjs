@@ -42,6 +42,8 @@ const timeOf = async (fn) => {
 };
 
 const results = [];
+/** Pod and container configs of the run, removed at the end. */
+const tmpDirs = [];
 const ms = (n) => `${n.toFixed(0)} ms`;
 const spread = (s) => `${s.min.toFixed(0)}–${s.max.toFixed(0)}`;
 
@@ -100,6 +102,7 @@ async function prepareAudit(n) {
     refs.push(byDigest);
   }
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-'));
+  tmpDirs.push(dir);
   const pod = path.join(dir, 'pod.json');
   // The product's sandbox config (host network, pod PID namespace); a container in it asks for the same namespaces.
   const sandbox = podConfigDoc({ stateDir: defaultStateDir('/') }, 'bench-audit', 'bench-audit');
@@ -168,7 +171,8 @@ await pair('verify (1 image)', async () => {
     async () => {
       await ctx.files.install(file, policyText(open), 0o644);
       // In a temporary dir, not the state dir: the bench leaves nothing there for clean-all to miss.
-      const pod = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-')), 'pod.json');
+      tmpDirs.push(await fs.mkdtemp(path.join(os.tmpdir(), 'crio-sigpoc-bench-')));
+      const pod = path.join(tmpDirs.at(-1), 'pod.json');
       await fs.writeFile(pod, JSON.stringify(podConfigDoc(ctx, ns)));
       await compare('CRI-O pull, sigstoreSigned', () => barePull(SIGNED), 'the same pull, insecureAcceptAnything', async () => {
         await crictl(['rmi', SIGNED]);
@@ -199,6 +203,7 @@ try {
 await absolute('status', () => sigpoc(['status']), { runs: 7, targetMs: 500 });
 await absolute('setup, converged lab', () => mustPass(['setup', '--from', 'source', '--yes']), { runs: 5, targetMs: 1000 });
 
+for (const d of tmpDirs) await fs.rm(d, { recursive: true, force: true });
 machine.loadAfter = load();
 console.log(`\nload average after: ${machine.loadAfter}`);
 if (jsonAt) await fs.writeFile(jsonAt, JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2) + '\n');
