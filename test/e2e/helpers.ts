@@ -4,6 +4,14 @@ import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { snapshot } from '../helpers/tree.js';
+import { MATRIX } from '../../src/verify/matrix/cases.js';
+import { ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
+
+/** The namespace a matrix case pulls in (undefined: none, as crictl pull without --pod-config). */
+export const namespaceOf = (caseName: string): string | undefined => MATRIX.find((c) => c.name === caseName)?.namespace;
+/** The policy file CRI-O applies to a pull in a namespace: its own, where the matrix gave it one; the global one otherwise. */
+export const policyFileFor = (ns: string | undefined): string =>
+  ns && [OPEN_NAMESPACE, ANY_KEY_NAMESPACE, ALL_OF_NAMESPACE].includes(ns) ? `/etc/crio/policies/${ns}.json` : '/etc/crio/policy.json';
 
 export const repo = path.resolve(import.meta.dirname, '../..');
 

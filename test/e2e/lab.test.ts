@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { explain, json, repo, running, sigpoc, systemSnapshot } from './helpers.js';
+import { explain, json, namespaceOf, policyFileFor, repo, running, sigpoc, systemSnapshot } from './helpers.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
-import { ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
 
 const SIGNED = '127.0.0.1:5003/alpine:3.20.3';
 const UNSIGNED = '127.0.0.1:5003/unsigned/alpine:3.20.3';
@@ -95,12 +94,7 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     const r = await sigpoc(['test', '--offline', '--json']);
     const { verdicts } = json(r);
     // A pull in a namespace with a policy file of its own applies that file; any other, the global one.
-    const withPolicy = new Set([OPEN_NAMESPACE, ANY_KEY_NAMESPACE, ALL_OF_NAMESPACE]);
-    for (const v of verdicts) {
-      if (v.actual === 'not-run') continue;
-      const ns = MATRIX.find((c) => c.name === v.name)?.namespace;
-      assert.equal(v.policyPath, ns && withPolicy.has(ns) ? `/etc/crio/policies/${ns}.json` : '/etc/crio/policy.json', v.name);
-    }
+    for (const v of verdicts) if (v.actual !== 'not-run') assert.equal(v.policyPath, policyFileFor(namespaceOf(v.name)), v.name);
     const log = await fs.readFile('/var/lib/crio-sigpoc/logs/crio.log', 'utf8');
     assert.match(log, /Using pull policy path for image 127\.0\.0\.1:5003\/alpine:3\.20\.3: \\"\/etc\/crio\/policy\.json\\"/);
     const installed = JSON.parse(await fs.readFile('/etc/crio/policy.json', 'utf8'));
@@ -227,6 +221,9 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
       '/etc/containers/keys/crio-sigpoc-matrix-second.pub',
       '/etc/containers/registries.d/crio-sigpoc-original-poc-style.yaml',
       '/etc/containers/registries.conf.d/51-crio-sigpoc-matrix-alias.conf',
+      '/etc/crio/policies/sigpoc-any-key.json',
+      '/etc/crio/policies/sigpoc-all-of.json',
+      '/etc/containers/keys/crio-sigpoc-matrix-trusted.pub',
     ];
     const crictl = (args: string[]) => execa('crictl', ['--runtime-endpoint', 'unix:///var/run/crio/crio.sock', ...args], { reject: false });
 
@@ -272,7 +269,7 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     });
 
     test('after test ends normally', async () => {
-      const r = await sigpoc(['test', '--offline', '--json', '--case', 'other-name', 'namespace-open', 'original-registries-d']);
+      const r = await sigpoc(['test', '--offline', '--json', '--case', 'other-name', 'namespace-open', 'original-registries-d', 'all-of-both']);
       assert.equal(r.exitCode, 0, explain(r));
       assert.deepEqual(json(r).nodeAdditions.sort(), [...MATRIX_FILES].sort(), 'what the run added');
       await shut('after test');

@@ -10,13 +10,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignatureEvent } from '../../src/crio/log-events.js';
-import { MATRIX } from '../../src/verify/matrix/cases.js';
-import { ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, CLOSED_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
-
-const namespaceOf = (name: string): string | undefined => MATRIX.find((c) => c.name === name)?.namespace;
-/** The policy file CRI-O applies to a pull in a namespace: its own, when the matrix gave it one. */
-const policyFor = (ns: string | undefined): string => (ns && [OPEN_NAMESPACE, ANY_KEY_NAMESPACE, ALL_OF_NAMESPACE].includes(ns) ? `/etc/crio/policies/${ns}.json` : '/etc/crio/policy.json');
-import { explain, json, repo, sigpoc } from './helpers.js';
+import { CLOSED_NAMESPACE, OPEN_NAMESPACE } from '../../src/verify/matrix/lab-config.js';
+import { explain, json, namespaceOf, policyFileFor, repo, sigpoc } from './helpers.js';
 
 interface Verdict {
   name: string;
@@ -129,7 +124,7 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
       // The verdict holds crictl's words for the same refusal; watch read them from CRI-O's log.
       assert.ok(x.reasonIn.includes(e.reason!), `${x.image}: "${e.reason}" not in the verdict's "${x.reasonIn}"`);
       assert.notEqual(e.reasonKind, 'other', e.reason);
-      if (x.stage === 'pull') assert.equal(e.policy, policyFor(x.namespace), x.image);
+      if (x.stage === 'pull') assert.equal(e.policy, policyFileFor(x.namespace), x.image);
       else assert.equal(e.container, 'preloaded');
       assert.ok(e.time && Math.abs(Date.now() - new Date(e.time).getTime()) < 600_000, `${x.image}: time ${e.time}`);
     }
@@ -145,7 +140,7 @@ describe('watch: every refusal of the matrix, as CRI-O logs it, and counters tha
     // image's scope (case allowed-scope) lets it in without one.
     for (const v of verdicts.filter((x) => x.actual === 'accepted')) {
       const e = accepted.find((x) => x.image === v.image && x.namespace === namespaceOf(v.name)) as SignatureEvent & { verified?: boolean };
-      assert.equal(e.policy, policyFor(namespaceOf(v.name)), v.name);
+      assert.equal(e.policy, policyFileFor(namespaceOf(v.name)), v.name);
       assert.equal(e.verified, v.name !== 'allowed-scope', `${v.name}: ${JSON.stringify(e)}`);
     }
   });
