@@ -6,10 +6,12 @@ import path from 'node:path';
 
 export const secretTemporary = (target: string): string => path.join(path.dirname(target), `.${path.basename(target)}.new`);
 
-export async function writeSecretFile(target: string, content: string | Buffer): Promise<void> {
-  const fresh = secretTemporary(target);
+export const writeSecretFile = (target: string, content: string | Buffer): Promise<void> => writeFileAtomically(target, content, 0o600, secretTemporary(target));
+
+/** The same for any file: a fresh temporary of a fixed name (so a killed write leaves one that is found again), then a rename. */
+export async function writeFileAtomically(target: string, content: string | Buffer, mode: number, fresh: string): Promise<void> {
   await fs.rm(fresh, { force: true });
-  const handle = await fs.open(fresh, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
+  const handle = await fs.open(fresh, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, mode);
   try {
     await handle.writeFile(content);
     await handle.sync();
@@ -18,6 +20,8 @@ export async function writeSecretFile(target: string, content: string | Buffer):
     await fs.rm(fresh, { force: true });
     throw e;
   }
+  // The umask may have narrowed the mode open() was given.
+  await handle.chmod(mode);
   await handle.close();
   await fs.rename(fresh, target);
 }

@@ -12,7 +12,7 @@ import { MANAGED_DIRS } from './settings.js';
 import { trustedStatePath } from './trust.js';
 import { lockLedger } from './lock.js';
 import { underRoot } from './root.js';
-import { secretTemporary, writeSecretFile } from './secret-file.js';
+import { secretTemporary, writeFileAtomically, writeSecretFile } from './secret-file.js';
 import type { Log } from '../ui/log.js';
 
 interface LedgerEntry {
@@ -312,9 +312,7 @@ export class SystemFiles {
     await this.backupOnce(target);
     this.opts.recorder.write(target, content, mode);
     if (this.opts.direct) {
-      const { default: writeFileAtomic } = await import('write-file-atomic');
-      await writeFileAtomic(target, content, { mode });
-      await fs.chmod(target, mode);
+      await writeFileAtomically(target, content, mode, placeTemporary(target));
     } else {
       const staged = path.join(this.opts.stateDir, 'staging', path.basename(target));
       await fs.mkdir(path.dirname(staged), { recursive: true, mode: 0o700 });
@@ -338,6 +336,7 @@ export class SystemFiles {
 
   private async removeNow(p: string): Promise<'unchanged' | 'removed'> {
     const target = await this.target(p);
+    await this.removeTemporary(target);
     if (!(await this.exists(p))) return 'unchanged';
     this.opts.recorder.remove(target);
     if (this.opts.dryRun) return 'removed';
@@ -373,6 +372,7 @@ export class SystemFiles {
     const out: RestoreResult[] = [];
     for (const [target, entry] of Object.entries(doc.files).reverse()) {
       await this.contained(target);
+      await this.removeTemporary(target);
       const backupFile = entry.backup === null ? null : path.join(this.backupDir, entry.backup);
       const original = backupFile === null ? null : this.viaSudo ? await this.sudoReadBytes(backupFile) : await fs.readFile(backupFile).catch(() => undefined);
       if (original === undefined) {
@@ -392,11 +392,8 @@ export class SystemFiles {
       } else {
         const mode = entry.mode ?? 0o644;
         if (this.opts.dryRun) this.opts.recorder.write(target, original, mode);
-        else if (this.opts.direct) {
-          const { default: writeFileAtomic } = await import('write-file-atomic');
-          await writeFileAtomic(target, original, { mode });
-          await fs.chmod(target, mode);
-        } else await this.sudoPlace(path.join(this.backupDir, entry.backup!), target, mode);
+        else if (this.opts.direct) await writeFileAtomically(target, original, mode, placeTemporary(target));
+        else await this.sudoPlace(path.join(this.backupDir, entry.backup!), target, mode);
         out.push({ path: target, action: 'restored' });
       }
       if (!this.opts.dryRun) delete doc.files[target];
@@ -469,13 +466,23 @@ export class SystemFiles {
     await this.opts.runner.run({ file: 'rmdir', args: ['--ignore-fail-on-non-empty', '--', dir], privileged: true });
   }
 
+  /** What a write killed between its temporary and its rename left beside the target. */
+  private async removeTemporary(target: string): Promise<void> {
+    const tmp = placeTemporary(target);
+    if (this.opts.dryRun || !(await fs.lstat(tmp).then(() => true, () => false))) return;
+    await this.rmAbs(tmp);
+  }
+
   /** Atomic placement through sudo: install beside the target, then rename over it. */
   private async sudoPlace(source: string, target: string, mode: number): Promise<void> {
-    const tmp = `${target}.crio-sigpoc.tmp`;
+    const tmp = placeTemporary(target);
     await must(this.opts.runner, { file: 'install', args: ['-m', mode.toString(8), '-T', source, tmp], privileged: true });
     await must(this.opts.runner, { file: 'mv', args: ['-f', '-T', tmp, target], privileged: true });
   }
 }
+
+/** One temporary name per target, so that one a killed write left is found and removed again. */
+const placeTemporary = (target: string): string => `${target}.crio-sigpoc.tmp`;
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 

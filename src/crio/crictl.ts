@@ -7,11 +7,15 @@ export async function crioSocket(ctx: Context): Promise<string> {
   return ctx.memo('crio-socket', async () => (await readCrioConfig(ctx.opts.root)).listen.value);
 }
 
-/** crictl talks to CRI-O's socket (from CRI-O's own config), as root. */
+/**
+ * crictl talks to CRI-O's socket (from CRI-O's own config), as root. Its default deadline per
+ * request (2 s) is shorter than a pod sandbox takes on a slow node (seen under emulation): the
+ * deadline is the tool's own process timeout instead.
+ */
 export async function crictl(ctx: Context, args: string[], opts: Partial<Command> = {}): Promise<Command> {
   return {
     file: 'crictl',
-    args: ['--runtime-endpoint', `unix://${await crioSocket(ctx)}`, ...args],
+    args: ['--runtime-endpoint', `unix://${await crioSocket(ctx)}`, '--timeout', '170s', ...args],
     privileged: true,
     timeoutMs: 180_000,
     ...opts,
