@@ -50,7 +50,9 @@ sub('setup-registry', 'run a local registry on 127.0.0.1:5003 and mark it plain-
   .addOption(new Option('--backend <kind>', 'docker (registry:2) or binary (docker-registry)').choices(['auto', 'docker', 'binary']).default('auto'));
 
 sub('gen-keys', 'create the cosign key pair in the state directory', 'COSIGN_PASSWORD=... crio-sigpoc gen-keys', () => import('./commands/gen-keys.js'))
-  .option('--force', 'rotate: replace an existing key pair', false);
+  .option('--force', 'replace the key pair at once (images signed with the old key are refused from then on)', false)
+  .option('--rotate', 'start a rotation: a new pair signs, the policy trusts the old and the new key', false)
+  .option('--retire-old', 'end a rotation: the old key is removed and the policy trusts the new key only', false);
 
 sub('sign-image', 'push the test images and sign the signed one by digest', 'crio-sigpoc sign-image --offline', () => import('./commands/sign-image.js'))
   .option('--offline', 'build the test images locally instead of pulling alpine from Docker Hub', false);

@@ -8,6 +8,7 @@ export type Action =
   | { kind: 'start'; step: string; argv: string[]; privileged: boolean; log: string; display: string }
   | { kind: 'write'; step: string; path: string; mode: string; bytes: number; sha256: string; display: string }
   | { kind: 'remove'; step: string; path: string; display: string }
+  | { kind: 'move'; step: string; from: string; to: string; display: string }
   | { kind: 'http'; step: string; method: string; url: string; display: string };
 
 export class Recorder {
@@ -42,6 +43,11 @@ export class Recorder {
 
   remove(path: string): void {
     this.actions.push({ kind: 'remove', step: this.step, path, display: `remove ${path}` });
+  }
+
+  /** A rename in the state directory (a key pair's directory during a rotation). */
+  move(from: string, to: string): void {
+    this.actions.push({ kind: 'move', step: this.step, from, to, display: `move ${from} to ${to}` });
   }
 
   /** A change made through a registry's HTTP API rather than a program. */

@@ -46,6 +46,8 @@ export const SYSTEM_PATHS = {
   registriesConfD: '/etc/containers/registries.conf.d',
   registriesConfDropin: '/etc/containers/registries.conf.d/50-crio-sigpoc-insecure.conf',
   publicKey: '/etc/containers/keys/crio-sigpoc-cosign.pub',
+  /** The old key, trusted beside the new one while a rotation is under way. */
+  previousPublicKey: '/etc/containers/keys/crio-sigpoc-cosign-previous.pub',
   crioSocket: '/var/run/crio/crio.sock',
   binDir: '/usr/local/bin',
   cniConfDir: '/etc/cni/net.d',

@@ -102,8 +102,11 @@ export function signatureReason(text: string): string {
 /** The library's reasons, by the words containers/image uses for them (signature/policy_eval*.go, prsigstore). */
 export function reasonKind(reason: string): ReasonKind {
   if (/A signature was required, but no signature exists/.test(reason)) return 'no-signature';
-  if (/cryptographic signature verification failed|invalid signature|signature verification failed/i.test(reason)) return 'invalid-signature';
-  if (/Signature for identity .* is not accepted/.test(reason)) return 'identity-not-accepted';
+  // pki: a leaf that does not chain to the policy's roots (the library spells it "veryfing");
+  // GPG: a simple signature by a key the keyring does not hold.
+  if (/cryptographic signature verification failed|invalid signature|signature verification failed|leaf certificate failed|Key not found for key ID/i.test(reason)) return 'invalid-signature';
+  // pki: a certificate of the right CA whose subject the policy does not require.
+  if (/Signature for identity .* is not accepted|Required email ".*" not found|Unexpected subject hostname/.test(reason)) return 'identity-not-accepted';
   if (/is rejected by policy/.test(reason)) return 'rejected-by-policy';
   return 'other';
 }

@@ -28,8 +28,12 @@ export async function renderedPolicyText(ctx: Context): Promise<string> {
   const crio = await readCrioConfig(ctx.opts.root);
   const s = defaultPolicySettings();
   s.allowedScopes = [pauseScope(crio.pauseImage.value, s.signedScope)];
+  if (await previousPublicKey(ctx)) s.previousKeyPath = SYSTEM_PATHS.previousPublicKey;
   return policyText(renderPolicy(s));
 }
+
+/** The old public key while a rotation is under way (gen-keys --rotate), until --retire-old. */
+const previousPublicKey = (ctx: Context): Promise<Buffer | undefined> => fs.readFile(statePaths(ctx.stateDir).previousPublicKey).catch(() => undefined);
 
 export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: string; text: string }): Promise<DesiredFile[]> {
   const crio = await readCrioConfig(ctx.opts.root);
@@ -37,13 +41,17 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
   // A plan on a fresh machine shows the key's write with a placeholder: gen-keys would make it first.
   if (!pub && !ctx.opts.dryRun) throw new EnvironmentError(`no public key in ${statePaths(ctx.stateDir).publicKey}`, 'crio-sigpoc gen-keys');
   const policy = userPolicy?.text ?? (await renderedPolicyText(ctx));
+  const previous = await previousPublicKey(ctx);
   const files: DesiredFile[] = [
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
+    ...(previous ? [{ path: SYSTEM_PATHS.previousPublicKey, content: previous, mode: 0o644, what: 'public key being retired (key rotation)' }] : []),
     { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
     { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
   ];
   return files;
 }
+
+const policyFile = (files: DesiredFile[]): DesiredFile => files.find((f) => f.what.startsWith('policy'))!;
 
 /**
  * Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot read,
@@ -52,7 +60,7 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
  */
 async function refuseErrors(ctx: Context, files: DesiredFile[], userPolicy?: { file: string; text: string }): Promise<void> {
   const { refusePolicyErrors } = await import('./lint.js');
-  await refusePolicyErrors(String(files[1].content), userPolicy?.file ?? 'rendered policy.json', ctx, files);
+  await refusePolicyErrors(String(policyFile(files).content), userPolicy?.file ?? 'rendered policy.json', ctx, files);
 }
 
 export function policyStep(userPolicy?: { file: string; text: string }): Step {
@@ -64,7 +72,9 @@ export function policyStep(userPolicy?: { file: string; text: string }): Step {
       if (userPolicy) await refuseErrors(ctx, files, userPolicy);
       const differ: string[] = [];
       for (const f of files) if (f.content === undefined || !(await ctx.files.matches(f.path, f.content, f.mode))) differ.push(f.path);
-      return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(files[1].path);
+      // A retired key leaves the node once no policy names it any more (after the policy is written).
+      if (!files.some((f) => f.path === SYSTEM_PATHS.previousPublicKey) && (await ctx.files.exists(SYSTEM_PATHS.previousPublicKey))) differ.push(`${SYSTEM_PATHS.previousPublicKey} (retired)`);
+      return differ.length ? drift(`not as rendered: ${differ.join(', ')}`) : done(policyFile(files).path);
     },
     async apply(ctx) {
       const files = await desiredPolicyFiles(ctx, userPolicy);
@@ -73,6 +83,7 @@ export function policyStep(userPolicy?: { file: string; text: string }): Step {
         if (f.content === undefined) ctx.recorder.pendingWrite(ctx.sys(f.path), f.mode, `${statePaths(ctx.stateDir).publicKey}, made by the key pair step`);
         else await ctx.files.install(f.path, f.content, f.mode);
       }
+      if (!files.some((f) => f.path === SYSTEM_PATHS.previousPublicKey)) await ctx.files.remove(SYSTEM_PATHS.previousPublicKey);
     },
   };
 }

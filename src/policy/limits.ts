@@ -13,6 +13,8 @@ export const BUNDLE_NOTE = `cosign v3 signs by default in the Sigstore bundle fo
 export const IDENTITY_NOTE = `keyless (fulcio) identities match exactly: oidcIssuer and subjectEmail are compared as written, with no patterns for a workflow or a branch family (${UPSTREAM.identityPatterns})`;
 export const NOTATION_NOTE = `CRI-O cannot verify Notation (Notary v2) signatures: the library knows GPG simple signing (signedBy) and cosign (sigstoreSigned) only (${UPSTREAM.notation})`;
 
+export const PKI_CHAIN_NOTE = 'cosign v3 does not put the certificate chain into a signature made with --certificate-chain, so CRI-O sees the leaf only: a pki requirement without caIntermediatesPath refuses every leaf issued by an intermediate CA (list the intermediates there)';
+
 /** Every requirement object in the policy, wherever it sits (default, transports, misplaced tables). */
 function requirements(doc: unknown, out: Record<string, unknown>[] = [], depth = 0): Record<string, unknown>[] {
   if (depth > 6 || typeof doc !== 'object' || doc === null) return out;
@@ -31,6 +33,8 @@ export function limitNotes(doc: unknown): string[] {
   const sigstore = reqs.filter((r) => r.type === 'sigstoreSigned');
   if (sigstore.length) notes.push(BUNDLE_NOTE);
   if (sigstore.some((r) => r.fulcio !== undefined)) notes.push(IDENTITY_NOTE);
+  const pki = sigstore.map((r) => r.pki).filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null);
+  if (pki.some((p) => p.caIntermediatesPath === undefined && p.caIntermediatesData === undefined)) notes.push(PKI_CHAIN_NOTE);
   if (reqs.some((r) => typeof r.type === 'string' && /notation|notary/i.test(r.type))) notes.push(NOTATION_NOTE);
   return notes;
 }

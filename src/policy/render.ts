@@ -4,7 +4,8 @@ import { registryAddress, SYSTEM_PATHS } from '../core/settings.js';
 export type Requirement =
   | { type: 'reject' }
   | { type: 'insecureAcceptAnything' }
-  | { type: 'sigstoreSigned'; keyPath: string; signedIdentity: { type: 'matchRepository' } };
+  | { type: 'sigstoreSigned'; keyPath: string; signedIdentity: { type: 'matchRepository' } }
+  | { type: 'sigstoreSigned'; keyPaths: string[]; signedIdentity: { type: 'matchRepository' } };
 
 export interface Policy {
   default: Requirement[];
@@ -15,6 +16,8 @@ export interface PolicySettings {
   /** The scope whose images must carry a cosign signature by our key. */
   signedScope: string;
   keyPath: string;
+  /** During a key rotation, the old key, trusted beside the new one (any of them, keyPaths). */
+  previousKeyPath?: string;
   /** Scopes let in without verification: the pause image's registry, at least. */
   allowedScopes: string[];
 }
@@ -37,7 +40,11 @@ export function renderPolicy(s: PolicySettings): Policy {
   const docker: Record<string, Requirement[]> = {
     // matchRepository: cosign's payload names the repository only, so the default identity
     // rule would reject every pull by tag.
-    [s.signedScope]: [{ type: 'sigstoreSigned', keyPath: s.keyPath, signedIdentity: { type: 'matchRepository' } }],
+    [s.signedScope]: [
+      s.previousKeyPath
+        ? { type: 'sigstoreSigned', keyPaths: [s.keyPath, s.previousKeyPath], signedIdentity: { type: 'matchRepository' } }
+        : { type: 'sigstoreSigned', keyPath: s.keyPath, signedIdentity: { type: 'matchRepository' } },
+    ],
   };
   for (const scope of s.allowedScopes) docker[scope] = [{ type: 'insecureAcceptAnything' }];
   return { default: [{ type: 'reject' }], transports: { docker } };

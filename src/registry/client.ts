@@ -36,6 +36,16 @@ export async function manifestDigest(repository: string, reference: string): Pro
   return digest === null ? undefined : checkedDigest(digest, `the registry's Docker-Content-Digest for ${repository}:${reference}`);
 }
 
+/** The bytes of the manifest with this digest, checked against it: what a simple signature signs. */
+export async function manifestBytes(repository: string, digest: string): Promise<Buffer> {
+  const r = await fetch(manifestUrl(repository, digest), { headers: { Accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(10_000) });
+  if (!r.ok) throw new EnvironmentError(`registry answered ${r.status} for ${repository}@${digest}`, REGISTRY_NEXT);
+  const bytes = Buffer.from(await r.arrayBuffer());
+  const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (got !== digest) throw new EnvironmentError(`the registry served bytes digesting to ${got} for ${repository}@${digest}: not signing`, REGISTRY_NEXT);
+  return bytes;
+}
+
 /** cosign's key-pair signature for a digest is the tag sha256-<hex>.sig in the same repository. */
 export const signatureTag = (digest: string): string => `${digest.replace(':', '-')}.sig`;
 

@@ -38,9 +38,11 @@ export async function cosignVersion(ctx: Context, binary = cosignBinary()): Prom
  * default (a Sigstore bundle attached as an OCI referrer) is invisible to CRI-O, so v3 needs all
  * four switches; v2 writes `.sig` by default and only needs the transparency log off.
  */
-export function signArgs(major: number, keyFile: string, imageByDigest: string): string[] {
+export function signArgs(major: number, keyFile: string, imageByDigest: string, x509: { certificate?: string; chain?: string } = {}): string[] {
   if (!imageByDigest.includes('@sha256:')) throw new InternalError(`sign by digest, not by tag: ${imageByDigest}`);
-  const common = ['sign', '--key', keyFile, '--tlog-upload=false', '--yes'];
+  // An X.509 leaf's key signs with its certificate attached; cosign checks the chain before it signs.
+  const cert = [...(x509.certificate ? ['--certificate', x509.certificate] : []), ...(x509.chain ? ['--certificate-chain', x509.chain] : [])];
+  const common = ['sign', '--key', keyFile, ...cert, '--tlog-upload=false', '--yes'];
   const v3 = major >= 3 ? ['--new-bundle-format=false', '--use-signing-config=false'] : [];
   return [...common, ...v3, imageByDigest];
 }

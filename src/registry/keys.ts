@@ -4,11 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../core/context.js';
-import { UsageError } from '../core/errors.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import { must } from '../core/command.js';
 import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
 import { cosignBinary } from './cosign.js';
+import { exists, finishRotation, rotationUnfinished } from './key-journal.js';
 import { statePaths } from '../core/state.js';
 import { trustedStatePath } from '../core/trust.js';
 import { writeSecretFile } from '../core/secret-file.js';
@@ -45,21 +46,34 @@ export async function keyPassphrase(ctx: Context): Promise<string> {
   return readSecret(kept);
 }
 
-/**
- * A new pair (and its passphrase when kept) in dir. It is made in a fresh 0700 directory beside
- * dir and swapped in only once cosign succeeded: a failure leaves the old pair and passphrase working.
- */
-export async function generateKeyPair(ctx: Context, dir: string, passphrase: string, keepPassphrase: boolean): Promise<void> {
-  const generate = (cwd: string) => must(ctx.runner, { file: cosignBinary(), args: ['generate-key-pair'], cwd, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'] });
-  if (ctx.opts.dryRun) return void (await generate(dir));
+/** A new pair (and its passphrase when kept) in a fresh 0700 directory beside dir; returns that directory. */
+export async function freshKeyPair(ctx: Context, dir: string, passphrase: string, keepPassphrase: boolean): Promise<string> {
   const parent = path.dirname(dir);
   await fs.mkdir(parent, { recursive: true, mode: 0o700 });
   const fresh = await fs.mkdtemp(path.join(parent, `.${path.basename(dir)}-new-`));
-  const old = `${fresh}-old`;
   try {
-    await generate(fresh);
+    await generateIn(ctx, fresh, passphrase);
     await fs.chmod(pairFiles(fresh).privateKey, 0o600);
     if (keepPassphrase) await writeSecretFile(pairFiles(fresh).password, passphrase);
+    return fresh;
+  } catch (e) {
+    await fs.rm(fresh, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+const generateIn = (ctx: Context, cwd: string, passphrase: string) =>
+  must(ctx.runner, { file: cosignBinary(), args: ['generate-key-pair'], cwd, env: { COSIGN_PASSWORD: passphrase }, secretEnv: ['COSIGN_PASSWORD'] });
+
+/**
+ * A new pair in dir, replacing the old one (no overlap: `gen-keys --force`). Swapped in only once
+ * cosign succeeded: a failure leaves the old pair and passphrase working.
+ */
+export async function generateKeyPair(ctx: Context, dir: string, passphrase: string, keepPassphrase: boolean): Promise<void> {
+  if (ctx.opts.dryRun) return void (await generateIn(ctx, dir, passphrase));
+  const fresh = await freshKeyPair(ctx, dir, passphrase, keepPassphrase);
+  const old = `${fresh}-old`;
+  try {
     // Two renames, never a half-written pair: the old directory leaves whole, the new one comes whole.
     const hadOld = await fs.rename(dir, old).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)));
     await fs.rename(fresh, dir).catch(async (e) => {
@@ -73,7 +87,7 @@ export async function generateKeyPair(ctx: Context, dir: string, passphrase: str
 }
 
 export function keysStep(opts: { force?: boolean } = {}): Step {
-  // --force rotates once: a pair made since this step was built is the rotated one.
+  // --force replaces once: a pair made since this step was built is the new one.
   const since = Date.now();
   const madeSince = async (file: string): Promise<boolean> => ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since;
   return {
@@ -81,12 +95,19 @@ export function keysStep(opts: { force?: boolean } = {}): Step {
     title: 'cosign key pair',
     async check(ctx) {
       const p = statePaths(ctx.stateDir);
-      // Refused or tightened before anything else, even before a rotation replaces it.
+      if (await rotationUnfinished(ctx)) return todo('an interrupted key rotation is finished');
+      // Refused or tightened before anything else, even before --force replaces it.
       const have = await trustedPair(ctx, p.keysDir);
-      if (opts.force && !(await madeSince(p.publicKey))) return todo('--force: rotating the key pair');
-      return have.privateKey && have.publicKey ? done(p.publicKey) : todo(`no key pair in ${p.keysDir}`);
+      if (opts.force && !(await madeSince(p.publicKey))) return todo('--force: replacing the key pair');
+      if (have.privateKey && have.publicKey) return done(p.publicKey);
+      // The old key without the new one, and no journal: never paper over it with a third key.
+      if (await exists(p.previousKeysDir)) {
+        throw new EnvironmentError(`${p.keysDir} has no key pair, but ${p.previousKeysDir} holds the old key of a rotation`, `restore the new pair into ${p.keysDir}, or make the old key current again: mv ${p.previousKeysDir} ${p.keysDir}`);
+      }
+      return todo(`no key pair in ${p.keysDir}`);
     },
     async apply(ctx) {
+      if (await finishRotation(ctx)) return;
       const fromEnv = envPassphrase();
       await generateKeyPair(ctx, statePaths(ctx.stateDir).keysDir, fromEnv ?? randomBytes(24).toString('base64url'), fromEnv === undefined);
     },

@@ -52,6 +52,8 @@ export function signStep(): Step {
       if (!(await hasSignature(img.repository, digest))) return todo(`no signature for ${digest}`);
       if (!record || record.digest !== digest) return drift(`the signature for ${digest} was not made by this tool`);
       if (record.publicKeySha256 !== (await publicKeyFingerprint(ctx))) return drift('signed with a key that has since been rotated');
+      const { version } = await cosignVersion(ctx);
+      if (record.cosign !== version) return drift(`signed by cosign ${record.cosign}, the cosign installed now is ${version}`);
       return done(`${digest.slice(0, 19)}… signed by cosign ${record.cosign}`);
     },
     async apply(ctx) {

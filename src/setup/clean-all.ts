@@ -196,10 +196,15 @@ async function ledgerTemporaries(stateDir: string): Promise<string[]> {
   return [secretTemporary(path.join(stateDir, 'ledger.json')), ...earlier.map((n) => path.join(stateDir, n))];
 }
 
+/** Key directories a killed run left half-made or half-removed (gen-keys, a rotation, the matrix's PKI). */
+async function keyTemporaries(stateDir: string): Promise<string[]> {
+  return (await fs.readdir(stateDir).catch(() => [] as string[])).filter((n) => /^\.keys[\w-]*-(new|retired)-/.test(n)).map((n) => path.join(stateDir, n));
+}
+
 export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = async (ctx: Context): Promise<string[]> => {
     const p = statePaths(ctx.stateDir);
-    const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx)] : [])];
+    const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx), p.pkiDir, p.gpgDir, p.previousKeysDir, p.rotationJournal, ...(await keyTemporaries(ctx.stateDir))] : [])];
     return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), ...(await ledgerTemporaries(ctx.stateDir)), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
   };
   return {

@@ -31,17 +31,19 @@ export const VM_PACKAGES = [
   { name: 'conmon' },
   { name: 'crun' },
   { name: 'containernetworking-plugins' },
+  // The matrix's GPG simple signing (case 17): skopeo signs with gpg (Debian's skopeo and Ubuntu's do).
+  { name: 'skopeo' },
 ];
 
-/** Runtime pieces from Debian, plus what building CRI-O (cgo, seccomp) and pinns needs. */
-export const LAB_PACKAGES = ['conmon', 'crun', 'runc', 'containernetworking-plugins', 'docker.io', 'docker-registry', 'busybox-static', 'libseccomp-dev', 'pkg-config', 'gcc'].map((name) => ({ name }));
+/** Runtime pieces from Debian, what building CRI-O (cgo, seccomp) and pinns needs, and the matrix's GPG signer. */
+export const LAB_PACKAGES = ['conmon', 'crun', 'runc', 'containernetworking-plugins', 'docker.io', 'docker-registry', 'busybox-static', 'libseccomp-dev', 'pkg-config', 'gcc', 'gpg', 'skopeo'].map((name) => ({ name }));
 
 function packagesPath(host: Host): Step[] {
   return [
     aptPackagesStep('apt-prerequisites', 'apt prerequisites: curl, gpg, ca-certificates', [{ name: 'curl' }, { name: 'gpg' }, { name: 'ca-certificates' }]),
     aptRepoStep(CRIO_REPO),
     aptRepoStep(KUBERNETES_REPO),
-    aptPackagesStep('packages', `packages: cri-o and cri-tools ${pinnedMinor}x, docker.io, conmon, crun, containernetworking-plugins`, VM_PACKAGES),
+    aptPackagesStep('packages', `packages: cri-o and cri-tools ${pinnedMinor}x, docker.io, conmon, crun, containernetworking-plugins, skopeo`, VM_PACKAGES),
     cosignReleaseStep(host.arch),
   ];
 }

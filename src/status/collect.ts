@@ -88,9 +88,10 @@ async function policyKeys(ctx: Context, policy: PolicyFacts): Promise<Check | un
 }
 
 async function keyPairFacts(ctx: Context) {
-  const { publicKey, privateKey } = statePaths(ctx.stateDir);
-  const [pub, priv] = await Promise.all([fs.stat(publicKey).catch(() => undefined), fs.stat(privateKey).catch(() => undefined)]);
-  return { publicKey, privateKey, publicExists: Boolean(pub), privateMode: priv ? priv.mode & 0o7777 : undefined };
+  const { publicKey, privateKey, previousKeysDir, rotationJournal } = statePaths(ctx.stateDir);
+  const has = (p: string) => fs.lstat(p).then(() => p, () => undefined);
+  const [pub, priv, previous, journal] = await Promise.all([fs.stat(publicKey).catch(() => undefined), fs.stat(privateKey).catch(() => undefined), has(previousKeysDir), has(rotationJournal)]);
+  return { publicKey, privateKey, publicExists: Boolean(pub), privateMode: priv ? priv.mode & 0o7777 : undefined, previousKeysDir: previous, rotationJournal: journal };
 }
 
 async function registryChecks(): Promise<Check[]> {

@@ -8,15 +8,23 @@ export interface KeyPairFacts {
   publicExists: boolean;
   /** File mode bits of the private key, when it exists. */
   privateMode?: number;
+  /** The old pair of a rotation under way (gen-keys --rotate), still trusted. */
+  previousKeysDir?: string;
+  /** A rotation was killed between its renames: the next gen-keys finishes it. */
+  rotationJournal?: string;
 }
 
 export function keyPairCheck(f: KeyPairFacts): Check {
   const title = 'cosign key pair';
+  if (f.rotationJournal) return check('keys', title, 'problem', `a key rotation was interrupted (${f.rotationJournal}): the keys are half swapped`, { fix: 'crio-sigpoc gen-keys  (finishes the rotation)' });
   if (!f.publicExists && f.privateMode === undefined) return check('keys', title, 'warning', `no key pair yet (${f.privateKey})`, { fix: 'crio-sigpoc gen-keys  (test creates it too)' });
   if (f.privateMode === undefined) return check('keys', title, 'problem', `${f.publicKey} exists but its private key ${f.privateKey} does not: nothing can be signed`, { fix: 'crio-sigpoc gen-keys --force' });
   if (!f.publicExists) return check('keys', title, 'problem', `${f.privateKey} exists but ${f.publicKey} does not`, { fix: 'crio-sigpoc gen-keys --force' });
   const mode = (f.privateMode & 0o777).toString(8).padStart(4, '0');
   if (f.privateMode & 0o077) return check('keys', title, 'problem', `${f.privateKey} is mode ${mode}: other users can read the private key`, { fix: `chmod 600 ${f.privateKey}` });
+  if (f.previousKeysDir) {
+    return check('keys', title, 'warning', `a rotation is under way: ${f.privateKey} signs, the old key in ${f.previousKeysDir} is still trusted`, { fix: "crio-sigpoc gen-keys --retire-old  (once your images carry the new key's signature)" });
+  }
   return check('keys', title, 'ok', `${f.privateKey} (mode ${mode}) and ${f.publicKey}`);
 }
 

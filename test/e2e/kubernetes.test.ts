@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { explain, json, running, sigpoc, systemSnapshot } from './helpers.js';
+import { explain, json, running, sigpoc, systemSnapshot, assertSystemRestored } from './helpers.js';
 
 const KUBECONFIG = '/root/.kube/config';
 const CLUSTER_PROGRAMS = ['kine', 'kube-apiserver', 'kube-scheduler', 'kubelet'];
@@ -152,7 +152,7 @@ describe('kubernetes: test-pods on a single-node cluster built from source, on t
     const r = await sigpoc(['clean-all', '--yes']);
     assert.equal(r.exitCode, 0, explain(r));
     for (const p of [...CLUSTER_PROGRAMS, 'crio', 'conmon', 'dockerd']) assert.deepEqual(await running(p), [], `${p} still running`);
-    assert.deepEqual(await systemSnapshot(), pristine);
+    await assertSystemRestored(pristine);
     assert.equal(await fileText(KUBECONFIG), kubeconfigBefore, `${KUBECONFIG} not as before`);
     await assert.rejects(fs.access('/var/lib/crio-sigpoc/kubernetes'), 'the cluster state is gone');
     // kubelet's bind mount of its directory, and any cgroup mount setup added, are gone too.

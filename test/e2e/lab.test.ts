@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { promises as fs } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { explain, json, namespaceOf, policyFileFor, repo, running, sigpoc, systemSnapshot } from './helpers.js';
+import { explain, json, namespaceOf, policyFileFor, repo, running, sigpoc, systemSnapshot, assertSystemRestored } from './helpers.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
 
 const SIGNED = '127.0.0.1:5003/alpine:3.20.3';
@@ -224,6 +224,12 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
       '/etc/crio/policies/sigpoc-any-key.json',
       '/etc/crio/policies/sigpoc-all-of.json',
       '/etc/containers/keys/crio-sigpoc-matrix-trusted.pub',
+      '/etc/crio/policies/sigpoc-pki.json',
+      '/etc/containers/keys/crio-sigpoc-matrix-pki-root.pem',
+      '/etc/containers/keys/crio-sigpoc-matrix-pki-intermediate.pem',
+      '/etc/crio/policies/sigpoc-gpg.json',
+      '/etc/containers/keys/crio-sigpoc-matrix-gpg.pub',
+      '/etc/containers/registries.d/crio-sigpoc-matrix-gpg.yaml',
     ];
     const crictl = (args: string[]) => execa('crictl', ['--runtime-endpoint', 'unix:///var/run/crio/crio.sock', ...args], { reject: false });
 
@@ -269,7 +275,7 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
     });
 
     test('after test ends normally', async () => {
-      const r = await sigpoc(['test', '--offline', '--json', '--case', 'other-name', 'namespace-open', 'original-registries-d', 'all-of-both']);
+      const r = await sigpoc(['test', '--offline', '--json', '--case', 'other-name', 'namespace-open', 'original-registries-d', 'all-of-both', 'pki-signer', 'gpg-signer']);
       assert.equal(r.exitCode, 0, explain(r));
       assert.deepEqual(json(r).nodeAdditions.sort(), [...MATRIX_FILES].sort(), 'what the run added');
       await shut('after test');
@@ -330,7 +336,7 @@ describe('lab: real CRI-O, cosign, crictl and registry on this machine', () => {
   test('clean-all restores every touched system file byte for byte and stops everything it started', async () => {
     const r = await sigpoc(['clean-all', '--yes']);
     assert.equal(r.exitCode, 0, explain(r));
-    assert.deepEqual(await systemSnapshot(), pristine);
+    await assertSystemRestored(pristine);
     for (const name of ['crio', 'dockerd', 'docker-registry', 'conmon']) assert.deepEqual(await running(name), [], `${name} still running`);
     // The state directory keeps only the (empty) ledger, its lock file and the logs: no keys, no registry data.
     const left = (await fs.readdir('/var/lib/crio-sigpoc')).filter((n) => !['ledger.json', 'ledger.lock', 'logs'].includes(n));

@@ -7,7 +7,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../src/core/context.js';
 import { which } from '../../src/core/which.js';
-import { keyPassphrase, keysStep } from '../../src/registry/keys.js';
+import { keyRotationStep, retireOldKeyStep } from '../../src/registry/key-rotation.js';
+import { freshKeyPair, keyPassphrase, keysStep } from '../../src/registry/keys.js';
+import { writeSecretFile } from '../../src/core/secret-file.js';
 import { keyStateTree, modeOf } from '../helpers/key-state.js';
 import { explain, sigpoc } from './helpers.js';
 
@@ -29,9 +31,15 @@ async function setup(t: { after(fn: () => unknown): void }) {
 
 /** The public key cosign derives from the private key and passphrase: proof that the pair works. */
 const derivedPublicKey = (key: string, passphrase: string): string => execFileSync(cosign, ['public-key', '--key', key], { env: { ...process.env, COSIGN_PASSWORD: passphrase }, encoding: 'utf8' });
-const generate = async (ctx: Context, force = false): Promise<void> => {
-  const step = keysStep({ force });
+const converge = async (ctx: Context, step: ReturnType<typeof keysStep>): Promise<void> => {
   if ((await step.check(ctx)).state !== 'done') await step.apply(ctx);
+  assert.equal((await step.check(ctx)).state, 'done', `${step.id} holds after apply`);
+};
+const generate = (ctx: Context, force = false): Promise<void> => converge(ctx, keysStep({ force }));
+const works = async (dir: string): Promise<string> => {
+  const pub = await fs.readFile(path.join(dir, 'cosign.pub'), 'utf8');
+  assert.equal(derivedPublicKey(path.join(dir, 'cosign.key'), await fs.readFile(path.join(dir, 'cosign.password'), 'utf8')).trim(), pub.trim(), `the pair in ${dir} works`);
+  return pub;
 };
 
 
@@ -80,3 +88,45 @@ test('gen-keys --force rotates to a new working pair; a failed rotation leaves t
   assert.equal(await modeOf(p.keysDir), 0o700);
   assert.deepEqual(await fs.readdir(ctx.stateDir), ['keys']);
 });
+
+test('gen-keys --rotate keeps the old pair as the previous key and signs with a new one; --retire-old removes the old; a second rotation waits for the retirement (exit 2)', async (t) => {
+  const { ctx, p } = await setup(t);
+  await generate(ctx);
+  const oldPub = await works(p.keysDir);
+  await converge(ctx, keyRotationStep());
+  const newPub = await works(p.keysDir);
+  assert.notEqual(newPub, oldPub);
+  assert.equal(await works(p.previousKeysDir), oldPub, 'the old pair is kept whole, still trusted');
+  assert.deepEqual((await fs.readdir(ctx.stateDir)).sort(), ['keys', 'keys-previous'], 'no journal or half-made directory is left');
+
+  const again = keyRotationStep();
+  await assert.rejects(again.apply(ctx), (e: Error & { exitCode?: number; next?: string }) => e.exitCode === 2 && /already under way/.test(e.message) && /--retire-old/.test(e.next ?? ''));
+  assert.equal(await fs.readFile(p.publicKey, 'utf8'), newPub, 'the refused rotation changed nothing');
+
+  await converge(ctx, retireOldKeyStep());
+  assert.equal(await works(p.keysDir), newPub);
+  assert.deepEqual(await fs.readdir(ctx.stateDir), ['keys']);
+  await converge(ctx, retireOldKeyStep());
+});
+
+for (const killed of ['before the old pair moved', 'between the two renames'] as const) {
+  test(`a rotation killed ${killed} is finished by the next gen-keys: the new pair it made signs, no third key is made`, async (t) => {
+    const { ctx, p } = await setup(t);
+    await generate(ctx);
+    const oldPub = await fs.readFile(p.publicKey, 'utf8');
+    // What the rotation had done when it was killed: the new pair made whole and announced.
+    const fresh = await freshKeyPair(ctx, p.keysDir, 'rotation-e2e', true);
+    const madePub = await fs.readFile(path.join(fresh, 'cosign.pub'), 'utf8');
+    await writeSecretFile(p.rotationJournal, JSON.stringify({ fresh }));
+    if (killed === 'between the two renames') await fs.rename(p.keysDir, p.previousKeysDir);
+
+    const st = await keysStep().check(ctx);
+    assert.equal(st.state, 'todo');
+    assert.match(st.state === 'todo' ? st.why : '', /interrupted key rotation/);
+    await generate(ctx);
+    assert.equal(await fs.readFile(p.publicKey, 'utf8'), madePub, 'the pair the rotation made, not a third');
+    assert.equal(await fs.readFile(p.previousPublicKey, 'utf8'), oldPub);
+    assert.deepEqual((await fs.readdir(ctx.stateDir)).sort(), ['keys', 'keys-previous']);
+    await works(p.keysDir);
+  });
+}

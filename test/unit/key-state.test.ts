@@ -78,3 +78,26 @@ test('a secret is written to a fresh file renamed over the target: a planted sym
   assert.equal(await fs.readFile(target, 'utf8'), 's3cret');
   assert.deepEqual((await fs.readdir(root)).sort(), ['secret', 'victim'], 'no temporary file is left');
 });
+
+test('a missing key pair beside the old key of a rotation, with no journal, is refused (exit 3): never a third key', async (t) => {
+  const { ctx, p } = await setup(t);
+  await fs.mkdir(p.previousKeysDir, { recursive: true, mode: 0o700 });
+  await fs.writeFile(p.previousPublicKey, 'old public key\n');
+  await assert.rejects(keysStep().check(ctx), (e: Error & { exitCode?: number; next?: string }) => {
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /has no key pair, but .*keys-previous holds the old key of a rotation/);
+    assert.match(e.next ?? '', /mv .*keys-previous .*keys/);
+    return true;
+  });
+});
+
+test('a rotation journal that names a directory outside the state directory is refused (exit 3), nothing is moved', async (t) => {
+  const { ctx, p, root } = await setup(t);
+  await fs.mkdir(path.join(root, 'elsewhere', '.keys-new-abcdef'), { recursive: true });
+  await fs.mkdir(p.keysDir, { recursive: true, mode: 0o700 });
+  await writeSecretFile(p.rotationJournal, JSON.stringify({ fresh: path.join(root, 'elsewhere', '.keys-new-abcdef') }));
+  await assert.rejects(keysStep().check(ctx), (e: Error & { exitCode?: number }) => e.exitCode === 3 && /not a new key pair of this state directory/.test(e.message));
+  await assert.rejects(keysStep().apply(ctx), (e: Error & { exitCode?: number }) => e.exitCode === 3);
+  assert.ok((await fs.stat(p.keysDir)).isDirectory(), 'the key pair stays where it was');
+  assert.ok((await fs.stat(path.join(root, 'elsewhere', '.keys-new-abcdef'))).isDirectory());
+});

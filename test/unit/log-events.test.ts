@@ -133,3 +133,11 @@ test('a request watch joined midway still gets its image from "Pulling image"; o
 test('reason kinds: words the library does not use are other', () => {
   assert.equal(reasonKind('SignatureValidationFailed: Source image rejected: something new'), 'other');
 });
+
+test("reason kinds: the library's words for your own CA and for GPG simple signing", () => {
+  const rejected = 'SignatureValidationFailed: Source image rejected: ';
+  assert.equal(reasonKind(`${rejected}veryfing leaf certificate failed: x509: certificate signed by unknown authority`), 'invalid-signature');
+  assert.equal(reasonKind(`${rejected}Required email "signer@crio-sigpoc.test" not found (got []string{"someone-else@crio-sigpoc.test"})`), 'identity-not-accepted');
+  assert.equal(reasonKind(`${rejected}Unexpected subject hostname "a.example"`), 'identity-not-accepted');
+  assert.equal(reasonKind(`${rejected}Key not found for key ID 0123456789abcdef in signature`), 'invalid-signature');
+});

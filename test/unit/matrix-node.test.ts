@@ -12,7 +12,7 @@ import { decodePolicy } from '../../src/policy/library-policy.js';
 import { openScopes, openScopesCheck } from '../../src/status/open-scopes.js';
 import { silentLog } from '../../src/ui/log.js';
 import { MATRIX } from '../../src/verify/matrix/cases.js';
-import { ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH } from '../../src/verify/matrix/lab-config.js';
+import { ALIAS_REGISTRIES_CONF, GPG_KEY_PATH, GPG_REGISTRIES_D_FILE, ORIGINAL_STYLE_FILE, PKI_INTERMEDIATE_PATH, PKI_ROOT_PATH, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH } from '../../src/verify/matrix/lab-config.js';
 import { addNodeAdditions, nodeAdditionsPlan, nodeAdditionsPresent, nodeLeftoversStep, removeNodeAdditions } from '../../src/verify/matrix/node.js';
 import { additionsOf } from '../../src/verify/matrix/run.js';
 import { cli, repo } from '../helpers/cli.js';
@@ -20,6 +20,10 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { snapshot, tempTree } from '../helpers/tree.js';
 
 const SECOND_PUB = '-----BEGIN PUBLIC KEY-----\nsecond key of the matrix\n-----END PUBLIC KEY-----\n';
+// Only copied here; the e2e suite makes the real PKI with openssl and pulls through it.
+const PKI_ROOT = '-----BEGIN CERTIFICATE-----\nroot CA of the matrix\n-----END CERTIFICATE-----\n';
+const PKI_INTERMEDIATE = '-----BEGIN CERTIFICATE-----\nintermediate CA of the matrix\n-----END CERTIFICATE-----\n';
+const GPG_PUB = 'the GPG public key of the matrix (binary in real life)\n';
 
 async function node(withSecondKey = true): Promise<string> {
   const root = await tempTree({
@@ -27,7 +31,7 @@ async function node(withSecondKey = true): Promise<string> {
     'etc/crio/policy.json': '{ "default": [ { "type": "reject" } ] }\n',
     'var/lib/crio-sigpoc/keys/cosign.pub': await fs.readFile(path.join(repo, 'test/fixtures/recorded/cosign.pub'), 'utf8'),
     'var/lib/crio-sigpoc/keys/cosign.key': 'placeholder: install-policy only copies the public key\n',
-    ...(withSecondKey ? { 'var/lib/crio-sigpoc/keys-other/cosign.pub': SECOND_PUB } : {}),
+    ...(withSecondKey ? { 'var/lib/crio-sigpoc/keys-other/cosign.pub': SECOND_PUB, 'var/lib/crio-sigpoc/keys-pki/root.pem': PKI_ROOT, 'var/lib/crio-sigpoc/keys-pki/intermediate.pem': PKI_INTERMEDIATE, 'var/lib/crio-sigpoc/keys-gpg/signer.pub': GPG_PUB } : {}),
   });
   return root;
 }
@@ -42,7 +46,9 @@ test('each case that needs the node changed says so; together they need the thre
   assert.deepEqual(by.preloaded, ['namespace-policy']);
   assert.deepEqual(by['original-registries-d'], ['original-registries-d']);
   assert.deepEqual(by['all-of-both'], ['trust-models']);
-  assert.deepEqual(additionsOf(MATRIX).sort(), ['alias-registry', 'namespace-policy', 'original-registries-d', 'trust-models']);
+  assert.deepEqual(by['pki-other-ca'], ['pki']);
+  assert.deepEqual(by['gpg-unsigned'], ['gpg']);
+  assert.deepEqual(additionsOf(MATRIX).sort(), ['alias-registry', 'gpg', 'namespace-policy', 'original-registries-d', 'pki', 'trust-models']);
   assert.deepEqual(additionsOf(MATRIX.filter((c) => c.name === 'signed')), []);
 });
 
@@ -51,7 +57,14 @@ test('the additions are installed for the run and removed after it, leaving /etc
   const before = await snapshot(path.join(root, 'etc'));
   const ctx = ctxAt(root);
   const added = await addNodeAdditions(ctx, additionsOf(MATRIX));
-  assert.deepEqual(added.sort(), ['/etc/crio/policies/sigpoc-open.json', '/etc/crio/policies/sigpoc-any-key.json', '/etc/crio/policies/sigpoc-all-of.json', ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH].sort());
+  assert.deepEqual(
+    added.sort(),
+    ['/etc/crio/policies/sigpoc-open.json', '/etc/crio/policies/sigpoc-any-key.json', '/etc/crio/policies/sigpoc-all-of.json', '/etc/crio/policies/sigpoc-pki.json', '/etc/crio/policies/sigpoc-gpg.json', ALIAS_REGISTRIES_CONF, ORIGINAL_STYLE_FILE, SECOND_KEY_PATH, TRUSTED_KEY_COPY_PATH, PKI_ROOT_PATH, PKI_INTERMEDIATE_PATH, GPG_KEY_PATH, GPG_REGISTRIES_D_FILE].sort(),
+  );
+  assert.equal(await fs.readFile(path.join(root, GPG_KEY_PATH), 'utf8'), GPG_PUB);
+  assert.match(await fs.readFile(path.join(root, GPG_REGISTRIES_D_FILE), 'utf8'), /127\.0\.0\.1:5003\/matrix\/gpg:\n\s+lookaside: file:\/\/.*\/var\/lib\/crio-sigpoc\/matrix\/lookaside/);
+  assert.equal(await fs.readFile(path.join(root, PKI_ROOT_PATH), 'utf8'), PKI_ROOT);
+  assert.equal(await fs.readFile(path.join(root, PKI_INTERMEDIATE_PATH), 'utf8'), PKI_INTERMEDIATE);
   assert.equal(await fs.readFile(path.join(root, TRUSTED_KEY_COPY_PATH), 'utf8'), await fs.readFile(path.join(root, 'var/lib/crio-sigpoc/keys/cosign.pub'), 'utf8'));
   assert.equal(await fs.readFile(path.join(root, SECOND_KEY_PATH), 'utf8'), SECOND_PUB);
   assert.match(await fs.readFile(path.join(root, ALIAS_REGISTRIES_CONF), 'utf8'), /location = "localhost:5003"/);
@@ -87,6 +100,31 @@ test('the trust-model policies (any of two keys, all of two requirements) load a
   }
 });
 
+test('the pki policy (the matrix CA, one subject email) loads as the library reads it and lets nothing unsigned in', async () => {
+  const root = await node();
+  await addNodeAdditions(ctxAt(root), ['pki']);
+  const file = '/etc/crio/policies/sigpoc-pki.json';
+  const text = await fs.readFile(path.join(root, file), 'utf8');
+  assert.equal(decodePolicy(text).ok, true, `${file} loads`);
+  const parsed = await parsePolicyText(text, file);
+  assert.deepEqual(openScopes([{ path: file, parsed, namespace: 'sigpoc-pki' }]), []);
+  assert.deepEqual(parsed.default, [{ type: 'reject' }]);
+  assert.deepEqual(parsed.transports?.docker?.['127.0.0.1:5003'], [
+    { type: 'sigstoreSigned', pki: { caRootsPath: PKI_ROOT_PATH, caIntermediatesPath: PKI_INTERMEDIATE_PATH, subjectEmail: 'signer@crio-sigpoc.test' }, signedIdentity: { type: 'matchRepository' } },
+  ]);
+});
+
+test('the gpg policy (signedBy with the matrix GPG key) loads as the library reads it and lets nothing unsigned in', async () => {
+  const root = await node();
+  await addNodeAdditions(ctxAt(root), ['gpg']);
+  const file = '/etc/crio/policies/sigpoc-gpg.json';
+  const text = await fs.readFile(path.join(root, file), 'utf8');
+  assert.equal(decodePolicy(text).ok, true, `${file} loads`);
+  const parsed = await parsePolicyText(text, file);
+  assert.deepEqual(openScopes([{ path: file, parsed, namespace: 'sigpoc-gpg' }]), []);
+  assert.deepEqual(parsed.transports?.docker?.['127.0.0.1:5003'], [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: GPG_KEY_PATH }]);
+});
+
 test('clean removes what a killed run left on the node', async () => {
   const root = await node();
   const before = await snapshot(path.join(root, 'etc'));
@@ -105,7 +143,8 @@ test('a dry run on a fresh machine shows every addition, the second key as a pla
   const root = await node(false);
   const before = await snapshot(root);
   const plan = await nodeAdditionsPlan(ctxAt(root, true), additionsOf(MATRIX));
-  assert.equal(plan.length, 7);
+  assert.equal(plan.length, 13);
+  assert.match(plan.find((p) => p.path === PKI_ROOT_PATH)!.what, /from .*keys-pki\/root\.pem \(made by matrix-pki\)/);
   assert.match(plan.find((p) => p.path === SECOND_KEY_PATH)!.what, /from .*keys-other\/cosign\.pub \(made by matrix-other-key\)/);
   assert.deepEqual(await snapshot(root), before);
 });
@@ -177,4 +216,10 @@ test('status names a namespace policy and a scope that let unsigned images in, e
   assert.equal(c.detail, 'unsigned images are let in without verification by /etc/crio/policy.json: "127.0.0.1:5003/matrix/allowed"; /etc/crio/policies/sigpoc-open.json: the default (pods in namespace sigpoc-open)');
   assert.match(c.fix!, /in \/etc\/crio\/policy\.json, require a signature for "127\.0\.0\.1:5003\/matrix\/allowed"/);
   assert.match(c.fix!, /remove \/etc\/crio\/policies\/sigpoc-open\.json, or make it require a signature/);
+});
+
+test("a simple signature's place in the lookaside store is the library's: repository path, @algorithm=hex, signature-1", async () => {
+  const { lookasideFile } = await import('../../src/verify/matrix/gpg.js');
+  const hex = 'ab'.repeat(32);
+  assert.equal(lookasideFile('/var/lib/crio-sigpoc/matrix/lookaside', '127.0.0.1:5003/matrix/gpg/signer', `sha256:${hex}`), `/var/lib/crio-sigpoc/matrix/lookaside/matrix/gpg/signer@sha256=${hex}/signature-1`);
 });

@@ -173,6 +173,13 @@ test('policy lint says what CRI-O cannot verify that users expect: cosign v3 bun
   assert.doesNotMatch((await policyCommand('lint', [globals(gpg, false)])).stdout, /note: (cosign v3|keyless|CRI-O cannot verify)/);
 });
 
+test('policy lint notes that a pki requirement without intermediates refuses leaves of an intermediate CA (cosign v3 leaves the chain out)', async () => {
+  const pki = (extra: Record<string, string>) => ({ default: [{ type: 'reject' }], transports: { docker: { 'registry.example.com': [{ type: 'sigstoreSigned', pki: { caRootsPath: '/etc/pki/root.pem', subjectEmail: 'ci@example.com', ...extra }, signedIdentity: { type: 'matchRepository' } }] } } });
+  const lint = async (policy: unknown) => (await policyCommand('lint', [globals(await tempTree({ 'etc/containers/policy.json': JSON.stringify(policy) + '\n' }), false)])).stdout;
+  assert.match(await lint(pki({})), /note: cosign v3 does not put the certificate chain into a signature .*\(list the intermediates there\)\n/);
+  assert.doesNotMatch(await lint(pki({ caIntermediatesPath: '/etc/pki/intermediate.pem' })), /note: cosign v3 does not put the certificate chain/);
+});
+
 test('install-policy refuses a policy with lint errors, exit 2, every file as it was', async () => {
   const root = await tempTree({
     'etc/crio/crio.conf.d/10-crio.conf': '[crio.image]\nsignature_policy = "/etc/crio/policy.json"\n',

@@ -60,3 +60,13 @@ test('CRI-O drop-in sets signature_policy explicitly and conmon_cgroup only for 
   assert.equal(cgroupfs.crio.runtime.conmon_cgroup, 'pod');
   assert.deepEqual(cgroupfs.crio.network.plugin_dirs, ['/usr/lib/cni']);
 });
+
+test('during a key rotation the policy trusts the new and the old key (keyPaths), and the library reads it so', async () => {
+  const { decodePolicy } = await import('../../src/policy/library-policy.js');
+  const p = renderPolicy({ ...defaultPolicySettings(), previousKeyPath: '/etc/containers/keys/crio-sigpoc-cosign-previous.pub' });
+  assert.deepEqual(p.transports.docker[registryAddress], [
+    { type: 'sigstoreSigned', keyPaths: ['/etc/containers/keys/crio-sigpoc-cosign.pub', '/etc/containers/keys/crio-sigpoc-cosign-previous.pub'], signedIdentity: { type: 'matchRepository' } },
+  ]);
+  assert.equal(decodePolicy(policyText(p)).ok, true);
+  assert.deepEqual(p.default, [{ type: 'reject' }]);
+});

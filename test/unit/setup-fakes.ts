@@ -41,6 +41,7 @@ export function planOf(actions: Action[], replace: Record<string, string>): stri
   return actions.map((a) => {
     if (a.kind === 'run' || a.kind === 'start') return `${a.step}: ${a.kind === 'start' ? 'start ' : ''}${a.privileged ? '[root] ' : ''}${tidy(a.argv.join(' '))}`;
     if (a.kind === 'http') return `${a.step}: ${a.method} ${a.url}`;
+    if (a.kind === 'move') return `${a.step}: move ${tidy(a.from)} ${tidy(a.to)}`;
     return `${a.step}: ${a.kind} ${tidy(a.path)}`;
   });
 }

@@ -36,7 +36,7 @@ const expectedVmPlan = (arch: string): string[] => [
   'kubernetes-repo: write ROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg',
   'kubernetes-repo: write ROOT/etc/apt/sources.list.d/kubernetes.list',
   'packages: [root] apt-get update',
-  'packages: [root] apt-get install -y cri-o=1.36.* cri-tools=1.36.* docker.io conmon crun containernetworking-plugins',
+  'packages: [root] apt-get install -y cri-o=1.36.* cri-tools=1.36.* docker.io conmon crun containernetworking-plugins skopeo',
   'cosign: curl -fsSL --retry 3 --create-dirs -o CACHE/downloads/cosign@v3.1.2/cosign_checksums.txt https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign_checksums.txt',
   `cosign: curl -fsSL --retry 3 --create-dirs -o CACHE/downloads/cosign@v3.1.2/cosign-linux-${arch}.part https://github.com/sigstore/cosign/releases/download/v3.1.2/cosign-linux-${arch}`,
   'cosign: write ROOT/usr/local/bin/cosign',
@@ -80,7 +80,7 @@ describe('setup --from packages --dry-run plan (the VM path, planned only: it ne
     const root = await rootFrom('ubuntu-24.04');
     const cache = await tempDir('cache');
     // Every file in place under the temp root, every package and service as on a converged VM.
-    const installed = dpkgInstalled({ curl: '8.5.0-2ubuntu10', gpg: '2.4.4-2ubuntu17', 'ca-certificates': '20240203', 'cri-o': '1.36.3-1.1', 'cri-tools': '1.36.0-1.1', 'docker.io': '26.1.3-0ubuntu1', conmon: '2.1.10+ds1-1build2', crun: '1.14.1-1', 'containernetworking-plugins': '1.1.1+ds1-3build1' });
+    const installed = dpkgInstalled({ curl: '8.5.0-2ubuntu10', gpg: '2.4.4-2ubuntu17', 'ca-certificates': '20240203', 'cri-o': '1.36.3-1.1', 'cri-tools': '1.36.0-1.1', 'docker.io': '26.1.3-0ubuntu1', conmon: '2.1.10+ds1-1build2', crun: '1.14.1-1', 'containernetworking-plugins': '1.1.1+ds1-3build1', skopeo: '1.13.3+ds1-2' });
     await fs.mkdir(path.join(root, 'etc/apt/keyrings'), { recursive: true });
     await fs.mkdir(path.join(root, 'usr/local/bin'), { recursive: true });
     await fs.writeFile(path.join(root, 'etc/apt/keyrings/cri-o-apt-keyring.gpg'), 'key');

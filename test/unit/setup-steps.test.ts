@@ -86,7 +86,7 @@ describe('cosign from its release (faked download: the real one needs GitHub)', 
 });
 
 describe('apt packages pinned to the CRI-O minor (dpkg answers faked: the packages come from the internet)', () => {
-  const installed = { 'cri-o': '1.36.3-1.1', 'cri-tools': '1.36.0-1.1', 'docker.io': '26.1.3-0ubuntu1~24.04.1', conmon: '2.1.10+ds1-1build2', crun: '1.14.1-1', 'containernetworking-plugins': '1.1.1+ds1-3build1' };
+  const installed = { 'cri-o': '1.36.3-1.1', 'cri-tools': '1.36.0-1.1', 'docker.io': '26.1.3-0ubuntu1~24.04.1', conmon: '2.1.10+ds1-1build2', crun: '1.14.1-1', 'containernetworking-plugins': '1.1.1+ds1-3build1', skopeo: '1.13.3+ds1-2' };
   const checkWith = async (pkgs: Record<string, string>) => {
     const root = await rootFrom('ubuntu-24.04');
     const ctx = testContext(root, new FakeRunner((c) => (c.file === 'dpkg-query' ? dpkgInstalled(pkgs) : undefined)));

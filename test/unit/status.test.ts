@@ -230,6 +230,17 @@ test('the cosign key pair: absent is a warning, a readable private key a problem
   assert.equal(keyPairCheck({ ...base, publicExists: true }).level, 'problem');
 });
 
+test('the cosign key pair during a rotation: under way is a warning with the retirement as fix; interrupted is a problem gen-keys finishes', () => {
+  const base = { publicKey: '/s/keys/cosign.pub', privateKey: '/s/keys/cosign.key', publicExists: true, privateMode: 0o600 };
+  const underWay = keyPairCheck({ ...base, previousKeysDir: '/s/keys-previous' });
+  assert.equal(underWay.level, 'warning');
+  assert.match(underWay.detail, /rotation is under way: .*old key in \/s\/keys-previous is still trusted/);
+  assert.match(underWay.fix ?? '', /^crio-sigpoc gen-keys --retire-old/);
+  const cut = keyPairCheck({ ...base, publicExists: false, privateMode: undefined, rotationJournal: '/s/keys-rotation.json' });
+  assert.equal(cut.level, 'problem');
+  assert.match(cut.fix ?? '', /^crio-sigpoc gen-keys /);
+});
+
 test('the key the policy trusts must exist and be the key sign-image signs with', () => {
   const ours = { path: '/s/keys/cosign.pub', text: '-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n' };
   const keyPath = '/etc/containers/keys/crio-sigpoc-cosign.pub';

@@ -4,9 +4,11 @@ import type { Context } from '../../core/context.js';
 import type { Step } from '../../core/step.js';
 import { IMAGES, imageRef } from '../../core/settings.js';
 import type { Expectation } from '../verdict.js';
-import { ALIAS_REGISTRY, ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE } from './lab-config.js';
+import { ALIAS_REGISTRY, ALL_OF_NAMESPACE, ANY_KEY_NAMESPACE, CLOSED_NAMESPACE, matrixRepo, OPEN_NAMESPACE, ORIGINAL_STYLE_SCOPE, PKI_NAMESPACE, PKI_SUBJECT_EMAIL, GPG_NAMESPACE, GPG_SCOPE } from './lab-config.js';
 import type { NodeAddition } from './node.js';
 import type { Signer } from '../../registry/signing.js';
+import type { PkiIdentity } from './pki.js';
+import type { GpgIdentity } from './gpg.js';
 // Type only: the preparations are handed in by the run (run.ts), so that listing the cases
 // (test --list) loads no registry, signing or CRI-O code.
 import type * as Preparers from './prepare.js';
@@ -30,7 +32,7 @@ export interface MatrixCase {
   /** Cases with the same key share an image and run one after another. */
   serial?: string;
   /** Which optional program the case needs: it is shown as not run, with the reason, when absent. */
-  needs?: 'cosign-v2' | 'cosign-v3';
+  needs?: 'cosign-v2' | 'cosign-v3' | 'openssl' | 'gpg';
   /** What the case needs on the node while it runs, besides the product's trust configuration. */
   adds?: NodeAddition[];
   /** The image as this machine has it, when `image` is only the usual one (the pause image). */
@@ -45,6 +47,19 @@ const second = (p: typeof Preparers): Signer => ({ key: 'other', cosign: p.cosig
 /** Signed by a key the global policy does not trust: the library's words for a failed verification. */
 const UNTRUSTED_KEY = /verif|invalid|signature/i;
 const ref = (name: string, tag = 'v1'): string => `${matrixRepo(name)}:${tag}`;
+const byCertificate = (p: typeof Preparers, id: PkiIdentity): Signer => ({ key: p.pkiSigner(id), cosign: p.cosignBinary(), format: 'legacy' });
+
+/** Case 16: an image of its own, signed with one identity of the matrix's PKI, pulled in the pki namespace. */
+function pkiCase(number: string, id: PkiIdentity, title: string, expected: Expectation, reason?: RegExp): MatrixCase {
+  const image = ref(`pki-${id}`);
+  return { number, name: `pki-${id}`, title, image, expected, reason, namespace: PKI_NAMESPACE, procedure: 'pull', needs: 'openssl', adds: ['pki'], prepare: (p) => [p.pkiStep(), p.imageStep(`matrix-pki-${id}-image`, image, byCertificate(p, id))] };
+}
+
+/** Case 17: GPG simple signing, signatures in the lookaside store; the last one has none there. */
+function gpgCase(number: string, name: string, title: string, signer: GpgIdentity | undefined, expected: Expectation, reason?: RegExp): MatrixCase {
+  const image = `${GPG_SCOPE}/${name}:v1`;
+  return { number, name: `gpg-${name}`, title, image, expected, reason, namespace: GPG_NAMESPACE, procedure: 'pull', needs: 'gpg', adds: ['gpg'], prepare: (p) => [p.gpgKeysStep(), p.gpgImageStep(`matrix-gpg-${name}-image`, image, signer)] };
+}
 
 export const MATRIX: MatrixCase[] = [
   { number: '1', name: 'signed', title: 'signed with the trusted key', image: imageRef(IMAGES.signed), expected: 'accepted', procedure: 'pull', prepare: () => [] },
@@ -235,6 +250,12 @@ export const MATRIX: MatrixCase[] = [
     adds: ['trust-models'],
     prepare: (p) => [p.otherKeyStep(), p.imageSignedByEachStep('matrix-all-of-both-image', ref('all-of-both'), [trusted(p), second(p)])],
   },
+  pkiCase('16a', 'signer', `your own X.509 CA (pki): signed with a certificate of the matrix's CA for ${PKI_SUBJECT_EMAIL}, accepted in namespace ${PKI_NAMESPACE}`, 'accepted'),
+  pkiCase('16b', 'other-subject', `pki: a certificate of the same CA for another subject, rejected in namespace ${PKI_NAMESPACE}`, 'rejected', new RegExp(`Required email "${PKI_SUBJECT_EMAIL.replace(/\./g, '\\.')}" not found`)),
+  pkiCase('16c', 'other-ca', `pki: the right subject in a certificate from another CA, rejected in namespace ${PKI_NAMESPACE}`, 'rejected', /certificate signed by unknown authority/),
+  gpgCase('17a', 'signer', `GPG simple signing (signedBy, GPGKeys): signed by skopeo with the matrix's GPG key, the signature in a lookaside store, accepted in namespace ${GPG_NAMESPACE}`, 'signer', 'accepted'),
+  gpgCase('17b', 'other-key', `GPG simple signing: signed with another GPG key, rejected in namespace ${GPG_NAMESPACE}`, 'other', 'rejected', /Key not found for key ID [0-9a-fA-F]+ in signature/),
+  gpgCase('17c', 'unsigned', `GPG simple signing: no signature in the lookaside store, rejected in namespace ${GPG_NAMESPACE}`, undefined, 'rejected', NO_SIGNATURE),
 ];
 
 /** The fix a user needs when cosign's default format is the reason (case 8). */

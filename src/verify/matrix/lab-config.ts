@@ -52,3 +52,37 @@ export const ALL_OF_POLICY = {
     },
   },
 };
+
+/**
+ * Case 16, the node's own X.509 CA (`pki`, CRI-O 1.33+): a root and an intermediate of the matrix
+ * and one subject. cosign v3 leaves the chain out of the signature, so the intermediate must be
+ * in the policy; the library never takes the chain's last certificate as an intermediate anyway.
+ */
+export const PKI_NAMESPACE = 'sigpoc-pki';
+export const PKI_SUBJECT_EMAIL = 'signer@crio-sigpoc.test';
+export const PKI_ROOT_PATH = '/etc/containers/keys/crio-sigpoc-matrix-pki-root.pem';
+export const PKI_INTERMEDIATE_PATH = '/etc/containers/keys/crio-sigpoc-matrix-pki-intermediate.pem';
+export const PKI_POLICY = {
+  default: [{ type: 'reject' }],
+  transports: {
+    docker: {
+      [registryAddress]: [{ type: 'sigstoreSigned', pki: { caRootsPath: PKI_ROOT_PATH, caIntermediatesPath: PKI_INTERMEDIATE_PATH, subjectEmail: PKI_SUBJECT_EMAIL }, signedIdentity: matchRepository }],
+    },
+  },
+};
+
+/**
+ * Case 17, GPG simple signing (`signedBy`, GPGKeys): signatures made by skopeo with a key of the
+ * matrix, kept in a lookaside store (registries.d `lookaside:`, a file:// URL into the state
+ * directory) for the matrix's gpg repositories only. The policy's identity rule is the default
+ * (matchRepoDigestOrExact): a simple signature names the image's full reference.
+ */
+export const GPG_NAMESPACE = 'sigpoc-gpg';
+export const GPG_SCOPE = matrixRepo('gpg');
+export const GPG_KEY_PATH = '/etc/containers/keys/crio-sigpoc-matrix-gpg.pub';
+export const GPG_REGISTRIES_D_FILE = '/etc/containers/registries.d/crio-sigpoc-matrix-gpg.yaml';
+export const gpgRegistriesD = (lookasideDir: string) => ({ docker: { [GPG_SCOPE]: { lookaside: `file://${lookasideDir}` } } });
+export const GPG_POLICY = {
+  default: [{ type: 'reject' }],
+  transports: { docker: { [registryAddress]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: GPG_KEY_PATH }] } },
+};

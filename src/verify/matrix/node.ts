@@ -13,6 +13,8 @@ import { readCrioConfig } from '../../crio/config.js';
 import { policyText } from '../../policy/render.js';
 import { renderInsecureRegistry } from '../../registry/registries-conf.js';
 import { otherKeyDir } from '../../registry/signing.js';
+import { pkiDir, pkiFiles } from './pki.js';
+import { gpgDir, gpgPublicKey } from './gpg.js';
 import { reloadCrioIfRunning } from '../../services/steps.js';
 import { statePaths } from '../../core/state.js';
 import {
@@ -22,16 +24,27 @@ import {
   ALL_OF_POLICY,
   ANY_KEY_NAMESPACE,
   ANY_KEY_POLICY,
+  GPG_KEY_PATH,
+  GPG_NAMESPACE,
+  GPG_POLICY,
+  GPG_REGISTRIES_D_FILE,
+  GPG_SCOPE,
+  gpgRegistriesD,
   TRUSTED_KEY_COPY_PATH,
   OPEN_NAMESPACE,
   OPEN_NAMESPACE_POLICY,
+  PKI_INTERMEDIATE_PATH,
+  PKI_NAMESPACE,
+  PKI_POLICY,
+  PKI_ROOT_PATH,
+  PKI_SUBJECT_EMAIL,
   ORIGINAL_STYLE_FILE,
   ORIGINAL_STYLE_REGISTRIES_D,
   SECOND_KEY_PATH,
 } from './lab-config.js';
 
 /** What a case needs on the node besides the product's trust configuration. */
-export type NodeAddition = 'namespace-policy' | 'trust-models' | 'alias-registry' | 'original-registries-d';
+export type NodeAddition = 'namespace-policy' | 'trust-models' | 'pki' | 'gpg' | 'alias-registry' | 'original-registries-d';
 
 interface NodeFile {
   path: string;
@@ -63,6 +76,23 @@ async function filesOf(ctx: Context, kind: NodeAddition): Promise<NodeFile[]> {
         { path: await namespacePolicyPath(ctx, ALL_OF_NAMESPACE), content: policyText(ALL_OF_POLICY), what: `namespace policy of ${ALL_OF_NAMESPACE}: signatures by both keys, two requirements (case 15)` },
       ];
     }
+    case 'pki': {
+      const f = pkiFiles(pkiDir(ctx));
+      const made = async (file: string) => ({ content: await fs.readFile(file).catch(() => undefined), source: `${file} (made by matrix-pki)` });
+      return [
+        { path: PKI_ROOT_PATH, ...(await made(f.root)), what: "the matrix's X.509 root CA (case 16)" },
+        { path: PKI_INTERMEDIATE_PATH, ...(await made(f.intermediate)), what: "the matrix's intermediate CA (case 16)" },
+        { path: await namespacePolicyPath(ctx, PKI_NAMESPACE), content: policyText(PKI_POLICY), what: `namespace policy of ${PKI_NAMESPACE}: a certificate from the matrix's CA for ${PKI_SUBJECT_EMAIL} (case 16)` },
+      ];
+    }
+    case 'gpg': {
+      const pub = gpgPublicKey(gpgDir(ctx), 'signer');
+      return [
+        { path: GPG_KEY_PATH, content: await fs.readFile(pub).catch(() => undefined), source: `${pub} (made by matrix-gpg-keys)`, what: "the matrix's trusted GPG public key (case 17)" },
+        { path: GPG_REGISTRIES_D_FILE, content: stringify(gpgRegistriesD(statePaths(ctx.stateDir).lookasideDir)), what: `registries.d: the lookaside store of ${GPG_SCOPE}, a directory of the state (case 17)` },
+        { path: await namespacePolicyPath(ctx, GPG_NAMESPACE), content: policyText(GPG_POLICY), what: `namespace policy of ${GPG_NAMESPACE}: a simple signature by the matrix's GPG key (case 17)` },
+      ];
+    }
     case 'alias-registry':
       return [{ path: ALIAS_REGISTRIES_CONF, content: renderInsecureRegistry([ALIAS_REGISTRY]), what: `${ALIAS_REGISTRY}, a second name of the local registry, plain HTTP (case 6)`, reload: true }];
     case 'original-registries-d':
@@ -70,7 +100,7 @@ async function filesOf(ctx: Context, kind: NodeAddition): Promise<NodeFile[]> {
   }
 }
 
-const ALL: NodeAddition[] = ['namespace-policy', 'trust-models', 'alias-registry', 'original-registries-d'];
+const ALL: NodeAddition[] = ['namespace-policy', 'trust-models', 'pki', 'gpg', 'alias-registry', 'original-registries-d'];
 
 async function filesFor(ctx: Context, kinds: Iterable<NodeAddition>): Promise<NodeFile[]> {
   // Two additions may share a file (the second key): each path once.

@@ -9,13 +9,34 @@ import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
 import { buildAndPush, ensurePushed, splitTag, tagExists } from '../../registry/images.js';
 import type { Signer } from '../../registry/signing.js';
-import { isSigned, otherKeyDir, sign } from '../../registry/signing.js';
+import { isSigned, otherKeyDir, sign, signerLabel, signerStamp } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
 
 /** The cosign a signer uses, for the cases' data (cases.ts imports nothing of this module but its types). */
 export { cosignBinary };
 import { generateKeyPair, trustedPair } from '../../registry/keys.js';
 import { manifestDigest, manifestUrl, putIndex, signatureCount } from '../../registry/client.js';
+export { pkiSigner, pkiStep } from './pki.js';
+export { gpgImageStep, gpgKeysStep } from './gpg.js';
+
+const recordFile = (ctx: Context, id: string): string => path.join(ctx.stateDir, 'matrix', 'prepared', `${id}.json`);
+const stampOf = async (ctx: Context, signers: Signer[]): Promise<string> => (await Promise.all(signers.map((s) => signerStamp(ctx, s)))).join(' + ');
+
+/** Why a preparation must be redone although its images are there: made with another key or cosign. */
+async function restamp(ctx: Context, id: string, signers: Signer[]): Promise<string | undefined> {
+  const made = await fs.readFile(recordFile(ctx, id), 'utf8').then((t) => JSON.parse(t).stamp as string, () => undefined);
+  const now = await stampOf(ctx, signers);
+  if (made === now) return undefined;
+  return made ? `signed with ${made}, now ${now}` : 'no record of the key it was signed with';
+}
+
+async function stamp(ctx: Context, id: string, signers: Signer[]): Promise<void> {
+  const file = recordFile(ctx, id);
+  const text = JSON.stringify({ stamp: await stampOf(ctx, signers) }) + '\n';
+  if (ctx.opts.dryRun) return ctx.recorder.write(file, text, 0o644);
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await fs.writeFile(file, text);
+}
 
 /** A second key pair, unknown to the policy (case 3). */
 export function otherKeyStep(): Step {
@@ -36,12 +57,14 @@ export function imageStep(id: string, ref: string, signer?: Signer): Step {
   const { repository, tag } = splitTag(ref);
   return {
     id,
-    title: `${ref}${signer ? ` signed (${signer.key} key, ${path.basename(signer.cosign)}, ${signer.format})` : ' unsigned'}`,
-    async check() {
+    title: `${ref}${signer ? ` signed (${signerLabel(signer)}, ${path.basename(signer.cosign)}, ${signer.format})` : ' unsigned'}`,
+    async check(ctx) {
       const digest = await manifestDigest(repository, tag).catch(() => undefined);
       if (!digest) return todo(`${ref} is not in the registry`);
-      if (signer && !(await isSigned(repository, digest, signer.format))) return todo(`${ref} is not signed yet`);
-      return done();
+      if (!signer) return done();
+      if (!(await isSigned(repository, digest, signer.format))) return todo(`${ref} is not signed yet`);
+      const redo = await restamp(ctx, id, [signer]);
+      return redo ? todo(redo) : done();
     },
     async apply(ctx) {
       if (!signer) {
@@ -50,6 +73,7 @@ export function imageStep(id: string, ref: string, signer?: Signer): Step {
       }
       // The digest the push produced is signed, never one a server merely reports.
       await sign(ctx, repository, await ensurePushed(ctx, ref, ref), signer);
+      await stamp(ctx, id, [signer]);
     },
   };
 }
@@ -59,16 +83,19 @@ export function imageSignedByEachStep(id: string, ref: string, signers: Signer[]
   const { repository, tag } = splitTag(ref);
   return {
     id,
-    title: `${ref} signed by each of ${signers.map((s) => `the ${s.key} key`).join(' and ')}`,
-    async check() {
+    title: `${ref} signed by each of ${signers.map((s) => `the ${signerLabel(s)}`).join(' and ')}`,
+    async check(ctx) {
       const digest = await manifestDigest(repository, tag).catch(() => undefined);
       if (!digest) return todo(`${ref} is not in the registry`);
       const count = await signatureCount(repository, digest);
-      return count >= signers.length ? done(`${count} signatures`) : todo(`${count} of ${signers.length} signatures`);
+      if (count < signers.length) return todo(`${count} of ${signers.length} signatures`);
+      const redo = await restamp(ctx, id, signers);
+      return redo ? todo(redo) : done(`${count} signatures`);
     },
     async apply(ctx) {
       const digest = await ensurePushed(ctx, ref, ref);
       for (const s of signers) await sign(ctx, repository, digest, s);
+      await stamp(ctx, id, signers);
     },
   };
 }
@@ -85,12 +112,15 @@ export function movedTagStep(id: string, ref: string, signer: Signer): Step {
       const now = await manifestDigest(repository, tag).catch(() => undefined);
       if (!signedDigest || !now) return todo('not prepared');
       if (now === signedDigest) return todo('the tag still points at the signed content');
-      return (await isSigned(repository, signedDigest, signer.format)) ? done(`signed ${signedDigest.slice(0, 19)}…, now ${now.slice(0, 19)}…`) : todo('the first content is not signed');
+      if (!(await isSigned(repository, signedDigest, signer.format))) return todo('the first content is not signed');
+      const redo = await restamp(ctx, id, [signer]);
+      return redo ? todo(redo) : done(`signed ${signedDigest.slice(0, 19)}…, now ${now.slice(0, 19)}…`);
     },
     async apply(ctx) {
       const signedDigest = await buildAndPush(ctx, ref, `${ref} before the move`);
       await sign(ctx, repository, signedDigest, signer);
       await buildAndPush(ctx, ref, `${ref} after the move`);
+      await stamp(ctx, id, [signer]);
       if (ctx.opts.dryRun) return;
       await fs.mkdir(path.dirname(record(ctx)), { recursive: true });
       await fs.writeFile(record(ctx), JSON.stringify({ signedDigest }) + '\n');
@@ -101,16 +131,21 @@ export function movedTagStep(id: string, ref: string, signer: Signer): Step {
 /** Case 5: the signed image and its signature copied, as they are, into another repository. */
 export function copiedStep(id: string, from: string, to: string): Step {
   const dst = splitTag(to);
+  // The signature copied is the one sign-image made with the trusted key.
+  const source: Signer = { key: 'trusted', cosign: cosignBinary(), format: 'legacy' };
   return {
     id,
     title: `${from} and its signature copied to ${to}`,
-    async check() {
+    async check(ctx) {
       const digest = await manifestDigest(dst.repository, dst.tag).catch(() => undefined);
-      return digest && (await isSigned(dst.repository, digest, 'legacy')) ? done() : todo(`${to} or its copied signature is missing`);
+      if (!digest || !(await isSigned(dst.repository, digest, 'legacy'))) return todo(`${to} or its copied signature is missing`);
+      const redo = await restamp(ctx, id, [source]);
+      return redo ? todo(redo) : done();
     },
     async apply(ctx) {
       // cosign copy moves the image and its signature manifest byte for byte.
       await must(ctx.runner, { file: cosignBinary(), args: ['copy', '--force', from, to], timeoutMs: 120_000 });
+      await stamp(ctx, id, [source]);
     },
   };
 }
@@ -125,7 +160,7 @@ export function indexStep(id: string, ref: string, signer: Signer): Step {
   return {
     id,
     title: `${ref}: a two-platform index signed ${signer.recursive ? 'recursively' : 'at the index digest only'}`,
-    async check() {
+    async check(ctx) {
       const digest = await manifestDigest(repository, tag).catch(() => undefined);
       if (!digest) return todo(`${ref} is not in the registry`);
       if (!(await isSigned(repository, digest, signer.format))) return todo('the index is not signed');
@@ -133,7 +168,8 @@ export function indexStep(id: string, ref: string, signer: Signer): Step {
         const amd64 = await manifestDigest(repository, platforms[0].tag).catch(() => undefined);
         if (!amd64 || !(await isSigned(repository, amd64, signer.format))) return todo('the platform image is not signed');
       }
-      return done();
+      const redo = await restamp(ctx, id, [signer]);
+      return redo ? todo(redo) : done();
     },
     async apply(ctx) {
       const entries = [];
@@ -145,6 +181,7 @@ export function indexStep(id: string, ref: string, signer: Signer): Step {
       ctx.recorder.http('PUT', manifestUrl(repository, tag), 'a manifest list of the two platform images');
       const digest = ctx.opts.dryRun ? 'sha256:<index-digest>' : await putIndex(repository, tag, entries);
       await sign(ctx, repository, digest, signer);
+      await stamp(ctx, id, [signer]);
     },
   };
 }

@@ -38,6 +38,10 @@ export async function missingFor(ctx: Context, c: MatrixCase): Promise<string | 
     const v = await cosignVersion(ctx, cosignBinary()).catch(() => undefined);
     if (!v || v.major < 3) return `${cosignBinary()} is cosign ${v?.version ?? '(absent)'}, not v3`;
   }
+  if (c.needs === 'gpg') {
+    for (const [bin, pkg] of [['gpg', 'gpg'], ['gpgconf', 'gpgconf'], ['skopeo', 'skopeo']]) if (!(await which(bin))) return `${bin} is not installed (apt-get install ${pkg}; setup --from source installs it), so the GPG signatures of case 17 cannot be made`;
+  }
+  if (c.needs === 'openssl' && !(await which('openssl'))) return 'openssl is not installed (apt-get install openssl), so the PKI of case 16 cannot be made';
   return undefined;
 }
 
