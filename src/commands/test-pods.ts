@@ -11,6 +11,7 @@ import { verdictTable } from '../verify/table.js';
 import { summarize, verdictExitCode } from '../verify/verdict.js';
 import type { ClusterReach } from '../setup/kubernetes/kubectl.js';
 import { apply, clusterReach, deletePods, getNodes } from '../setup/kubernetes/kubectl.js';
+import { statePaths } from '../core/state.js';
 import type { PodCase } from '../verify/pod-cases.js';
 import { POD_CASES, perNodeCases, pinnedPod, readyNodes } from '../verify/pod-cases.js';
 import { waitForPodVerdicts } from '../verify/run-pods.js';
@@ -55,13 +56,9 @@ async function writePinnedPods(ctx: Context, cases: PodCase[]): Promise<string> 
   const manifests = new Map<string, Record<string, unknown>>();
   for (const c of POD_CASES) manifests.set(c.manifest, parse(await fs.readFile(path.join(ctx.projectDir, c.manifest), 'utf8')) as Record<string, unknown>);
   const list = { apiVersion: 'v1', kind: 'List', items: cases.map((c) => pinnedPod(manifests.get(c.manifest)!, c)) };
-  const file = path.join(ctx.stateDir, 'test-pods', 'pinned-pods.json');
+  const file = path.join(statePaths(ctx.stateDir).testPodsDir, 'pinned-pods.json');
   const text = JSON.stringify(list, null, 2) + '\n';
-  ctx.recorder.write(file, text, 0o600);
-  if (!ctx.opts.dryRun) {
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(file, text, { mode: 0o600 });
-  }
+  await ctx.state.writeSecret(file, text);
   return file;
 }
 

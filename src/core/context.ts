@@ -5,6 +5,7 @@ import type { Runner } from './command.js';
 import { ExecaRunner, isRoot } from './execa-runner.js';
 import { DryRunRunner, Recorder, RecordingRunner } from './plan.js';
 import { SystemFiles } from './system-files.js';
+import { StateFiles } from './state-files.js';
 import type { Log } from '../ui/log.js';
 import { consoleLog } from '../ui/log.js';
 import { underRoot } from './root.js';
@@ -33,6 +34,8 @@ export interface Context {
   probe: Runner;
   recorder: Recorder;
   files: SystemFiles;
+  /** Writes into the state directory (records, stamps, pod configs): recorded, atomic, dry-run aware. */
+  state: StateFiles;
   log: Log;
   stateDir: string;
   cacheDir: string;
@@ -88,6 +91,7 @@ export function createContext(opts: GlobalOptions, deps: { real?: Runner; log?: 
     probe: real,
     recorder,
     files,
+    state: new StateFiles({ stateDir, recorder, dryRun: opts.dryRun }),
     log,
     stateDir,
     cacheDir: deps.cacheDir ? path.resolve(deps.cacheDir) : defaultCacheDir(),

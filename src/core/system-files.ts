@@ -13,6 +13,7 @@ import { trustedStatePath } from './trust.js';
 import { lockLedger } from './lock.js';
 import { underRoot } from './root.js';
 import { secretTemporary, writeFileAtomically, writeSecretFile } from './secret-file.js';
+import { statePaths } from './state.js';
 import type { Log } from '../ui/log.js';
 
 interface LedgerEntry {
@@ -119,7 +120,7 @@ export class SystemFiles {
 
   /** A secret (the ledger, a backup) written into the system ledger dir: staged as ours, then installed by root and renamed. */
   private async sudoWriteSecret(target: string, content: string | Buffer): Promise<void> {
-    const staged = path.join(this.opts.stateDir, 'staging', `ledger-${path.basename(target)}`);
+    const staged = path.join(statePaths(this.opts.stateDir).stagingDir, `ledger-${path.basename(target)}`);
     await fs.mkdir(path.dirname(staged), { recursive: true, mode: 0o700 });
     await writeSecretFile(staged, content);
     try {
@@ -314,7 +315,7 @@ export class SystemFiles {
     if (this.opts.direct) {
       await writeFileAtomically(target, content, mode, placeTemporary(target));
     } else {
-      const staged = path.join(this.opts.stateDir, 'staging', path.basename(target));
+      const staged = path.join(statePaths(this.opts.stateDir).stagingDir, path.basename(target));
       await fs.mkdir(path.dirname(staged), { recursive: true, mode: 0o700 });
       await fs.writeFile(staged, content, { mode: 0o600 });
       await this.sudoPlace(staged, target, mode);

@@ -20,11 +20,7 @@ export function podConfigDoc(ctx: Context, namespace: string, name = `sigpoc-${n
 export function podConfig(ctx: Context, dir: string, namespace: string): Promise<string> {
   return ctx.memo(`pod-config:${dir}:${namespace}`, async () => {
     const file = path.join(ctx.stateDir, dir, `pod-${namespace}.json`);
-    if (!ctx.opts.dryRun) {
-      const [{ default: writeFileAtomic }, { promises: fs }] = await Promise.all([import('write-file-atomic'), import('node:fs')]);
-      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(file, JSON.stringify(podConfigDoc(ctx, namespace), null, 2) + '\n', { mode: 0o600 });
-    }
+    await ctx.state.writeSecret(file, JSON.stringify(podConfigDoc(ctx, namespace), null, 2) + '\n');
     return file;
   });
 }

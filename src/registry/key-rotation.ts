@@ -11,7 +11,6 @@ import { UsageError } from '../core/errors.js';
 import { statePaths } from '../core/state.js';
 import type { Step } from '../core/step.js';
 import { done, todo } from '../core/step.js';
-import { writeSecretFile } from '../core/secret-file.js';
 import type { Journal } from './key-journal.js';
 import { exists, finishRotation, rotationUnfinished } from './key-journal.js';
 import { envPassphrase, freshKeyPair, generateKeyPair, trustedPair } from './keys.js';
@@ -28,7 +27,7 @@ async function rotate(ctx: Context): Promise<void> {
     return ctx.recorder.move(p.keysDir, p.previousKeysDir);
   }
   const fresh = await freshKeyPair(ctx, p.keysDir, passphrase, fromEnv === undefined);
-  await writeSecretFile(p.rotationJournal, JSON.stringify({ fresh } satisfies Journal) + '\n');
+  await ctx.state.writeSecret(p.rotationJournal, JSON.stringify({ fresh } satisfies Journal) + '\n');
   await finishRotation(ctx);
 }
 

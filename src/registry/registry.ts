@@ -60,11 +60,8 @@ export function registryConfigStep(): Step {
     },
     async apply(ctx) {
       const p = statePaths(ctx.stateDir);
-      const text = renderRegistryConfig(p.registryData);
-      ctx.recorder.write(p.registryConfig, text, 0o644);
-      if (ctx.opts.dryRun) return;
-      await fs.mkdir(p.registryData, { recursive: true });
-      await fs.writeFile(p.registryConfig, text);
+      await ctx.state.write(p.registryConfig, renderRegistryConfig(p.registryData));
+      if (!ctx.opts.dryRun) await fs.mkdir(p.registryData, { recursive: true });
     },
   };
 }

@@ -60,7 +60,7 @@ export function signStep(): Step {
       await assertOwnRegistry(ctx, await chooseBackend(ctx, 'auto'));
       const digest = await pushAndConfirm(ctx, imageRef(img));
       const record = await signImage(ctx, img.repository, digest);
-      if (!ctx.opts.dryRun) await fs.writeFile(statePaths(ctx.stateDir).signedRecord, JSON.stringify(record, null, 2) + '\n');
+      await ctx.state.write(statePaths(ctx.stateDir).signedRecord, JSON.stringify(record, null, 2) + '\n');
     },
   };
 }

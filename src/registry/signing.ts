@@ -33,7 +33,7 @@ export interface Signer {
   recursive?: boolean;
 }
 
-export const otherKeyDir = (ctx: Context): string => path.join(ctx.stateDir, 'keys-other');
+export const otherKeyDir = (ctx: Context): string => statePaths(ctx.stateDir).otherKeysDir;
 
 export const signerLabel = (s: Signer): string => (typeof s.key === 'string' ? `${s.key} key` : s.key.label);
 

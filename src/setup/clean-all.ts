@@ -14,8 +14,7 @@ import { pidFile, supervisor } from '../services/supervisor.js';
 import type { ServiceSpec } from '../services/types.js';
 import { SYSTEM_PATHS } from '../core/settings.js';
 import { registryAnswers } from '../services/specs.js';
-import { statePaths } from '../core/state.js';
-import { otherKeyDir } from '../registry/signing.js';
+import { stateEntries } from '../core/state.js';
 import { REGISTRY_CONTAINER } from '../registry/registry.js';
 import { HUGETLB_MOUNT, hugetlbMarker, undoHugetlbMount } from './lab-runtime.js';
 import { pathExists } from '../core/fs-exists.js';
@@ -203,9 +202,8 @@ async function keyTemporaries(stateDir: string): Promise<string[]> {
 
 export function removeStateStep(opts: { keys: boolean }): Step {
   const targets = async (ctx: Context): Promise<string[]> => {
-    const p = statePaths(ctx.stateDir);
-    const matrix = [path.join(ctx.stateDir, 'matrix'), ...(opts.keys ? [otherKeyDir(ctx), p.pkiDir, p.gpgDir, p.previousKeysDir, p.rotationJournal, ...(await keyTemporaries(ctx.stateDir))] : [])];
-    return [path.dirname(p.registryData), p.signedRecord, p.imageBuildDir, p.runDir, path.join(ctx.stateDir, 'staging'), ...(await ledgerTemporaries(ctx.stateDir)), path.join(ctx.stateDir, 'test-pods'), path.join(ctx.stateDir, 'verify'), kubePaths(ctx.stateDir).dir, ...matrix, ...(opts.keys ? [p.keysDir] : [])];
+    const entries = stateEntries(ctx.stateDir);
+    return [...entries.data, ...(await ledgerTemporaries(ctx.stateDir)), ...(opts.keys ? [...entries.keys, ...(await keyTemporaries(ctx.stateDir))] : [])];
   };
   return {
     id: 'remove-state',

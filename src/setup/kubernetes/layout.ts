@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { VERSIONS } from '../../core/settings.js';
+import { statePaths } from '../../core/state.js';
 
 export const KUBERNETES_VERSION = VERSIONS.kubernetes;
 export const KINE_VERSION = VERSIONS.kine;
@@ -26,7 +27,7 @@ export const ROOT_KUBECONFIG = '/root/.kube/config';
 export type KubeconfigUser = 'admin' | 'scheduler' | 'kubelet';
 
 export function kubePaths(stateDir: string) {
-  const dir = path.join(stateDir, 'kubernetes');
+  const dir = statePaths(stateDir).kubernetesDir;
   const pki = path.join(dir, 'pki');
   return {
     dir,

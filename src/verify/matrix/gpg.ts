@@ -59,7 +59,7 @@ export function gpgKeysStep(): Step {
         return fprs;
       };
       if (ctx.opts.dryRun) return void (await make(dir));
-      await replaceDirWith(dir, async (fresh) => fs.writeFile(fingerprintsFile(fresh), JSON.stringify(await make(fresh), null, 2) + '\n'));
+      await replaceDirWith(dir, async (fresh) => ctx.state.write(fingerprintsFile(fresh), JSON.stringify(await make(fresh), null, 2) + '\n'));
     },
   };
 }
@@ -73,7 +73,7 @@ export function lookasideFile(lookasideDir: string, repository: string, digest: 
 /** An image of its own in the gpg scope, signed by one of the keys (or by none), its signature in the lookaside. */
 export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Step {
   const { repository, tag } = splitTag(ref);
-  const stampFile = (ctx: Context): string => path.join(ctx.stateDir, 'matrix', 'prepared', `${id}.json`);
+  const stampFile = (ctx: Context): string => path.join(statePaths(ctx.stateDir).preparedDir, `${id}.json`);
   return {
     id,
     title: `${ref} ${signer ? `signed with the ${signer} GPG key, its signature in the lookaside store` : 'with no signature in the lookaside store'}`,
@@ -93,7 +93,7 @@ export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Ste
       const home = gpgDir(ctx);
       const fpr = ctx.opts.dryRun ? `<fingerprint of the ${signer} key>` : (await fingerprints(ctx))[signer];
       const sig = lookasideFile(statePaths(ctx.stateDir).lookasideDir, repository, digest);
-      const work = path.join(ctx.stateDir, 'matrix', `.${id}-${randomBytes(4).toString('hex')}`);
+      const work = path.join(statePaths(ctx.stateDir).matrixDir, `.${id}-${randomBytes(4).toString('hex')}`);
       const manifest = `${work}.manifest.json`;
       if (!ctx.opts.dryRun) {
         await fs.mkdir(path.dirname(sig), { recursive: true, mode: 0o755 });
@@ -105,8 +105,7 @@ export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Ste
         await stopAgent(ctx, home);
         if (ctx.opts.dryRun) return;
         await fs.rename(`${work}.sig`, sig);
-        await fs.mkdir(path.dirname(stampFile(ctx)), { recursive: true, mode: 0o700 });
-        await fs.writeFile(stampFile(ctx), JSON.stringify({ fingerprint: fpr }) + '\n');
+        await ctx.state.write(stampFile(ctx), JSON.stringify({ fingerprint: fpr }) + '\n');
       } finally {
         if (!ctx.opts.dryRun) await Promise.all([fs.rm(manifest, { force: true }), fs.rm(`${work}.sig`, { force: true })]);
       }

@@ -12,7 +12,6 @@ import { done, todo } from '../../core/step.js';
 import { statePaths } from '../../core/state.js';
 import { trustedStatePath } from '../../core/trust.js';
 import { replaceDirWith } from '../../core/fresh-dir.js';
-import { writeSecretFile } from '../../core/secret-file.js';
 import { cosignBinary } from '../../registry/cosign.js';
 import { readSecret } from '../../registry/keys.js';
 import type { KeySource } from '../../registry/signing.js';
@@ -76,10 +75,10 @@ async function build(ctx: Context, dir: string, passphrase: string): Promise<voi
     });
     if (ctx.opts.dryRun) continue;
     const chain = ca === 'int' ? [f.intermediate, f.root] : [f.otherRoot];
-    await fs.writeFile(f.leaf(id).chain, (await Promise.all(chain.map((c) => fs.readFile(c, 'utf8')))).join(''), { mode: 0o644 });
+    await ctx.state.write(f.leaf(id).chain, (await Promise.all(chain.map((c) => fs.readFile(c, 'utf8')))).join(''));
   }
+  await ctx.state.writeSecret(f.password, passphrase);
   if (ctx.opts.dryRun) return;
-  await writeSecretFile(f.password, passphrase);
   // Nothing can issue another certificate for this PKI once it is made.
   const leftovers = (await fs.readdir(dir)).filter((n) => /\.(csr|key)$/.test(n) && !n.endsWith('-cosign.key'));
   await Promise.all(leftovers.map((n) => fs.rm(path.join(dir, n))));

@@ -11,6 +11,7 @@ import { buildAndPush, ensurePushed, splitTag, tagExists } from '../../registry/
 import type { Signer } from '../../registry/signing.js';
 import { isSigned, otherKeyDir, sign, signerLabel, signerStamp } from '../../registry/signing.js';
 import { cosignBinary } from '../../registry/cosign.js';
+import { statePaths } from '../../core/state.js';
 
 /** The cosign a signer uses, for the cases' data (cases.ts imports nothing of this module but its types). */
 export { cosignBinary };
@@ -19,7 +20,7 @@ import { manifestDigest, manifestUrl, putIndex, signatureCount } from '../../reg
 export { pkiSigner, pkiStep } from './pki.js';
 export { gpgImageStep, gpgKeysStep } from './gpg.js';
 
-const recordFile = (ctx: Context, id: string): string => path.join(ctx.stateDir, 'matrix', 'prepared', `${id}.json`);
+const recordFile = (ctx: Context, id: string): string => path.join(statePaths(ctx.stateDir).preparedDir, `${id}.json`);
 const stampOf = async (ctx: Context, signers: Signer[]): Promise<string> => (await Promise.all(signers.map((s) => signerStamp(ctx, s)))).join(' + ');
 
 /** Why a preparation must be redone although its images are there: made with another key or cosign. */
@@ -32,10 +33,7 @@ async function restamp(ctx: Context, id: string, signers: Signer[]): Promise<str
 
 async function stamp(ctx: Context, id: string, signers: Signer[]): Promise<void> {
   const file = recordFile(ctx, id);
-  const text = JSON.stringify({ stamp: await stampOf(ctx, signers) }) + '\n';
-  if (ctx.opts.dryRun) return ctx.recorder.write(file, text, 0o644);
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fs.writeFile(file, text);
+  await ctx.state.write(file, JSON.stringify({ stamp: await stampOf(ctx, signers) }) + '\n');
 }
 
 /** A second key pair, unknown to the policy (case 3). */
@@ -103,7 +101,7 @@ export function imageSignedByEachStep(id: string, ref: string, signers: Signer[]
 /** Case 4: sign the tag's content, then push other content under the same tag. */
 export function movedTagStep(id: string, ref: string, signer: Signer): Step {
   const { repository, tag } = splitTag(ref);
-  const record = (ctx: Context): string => path.join(ctx.stateDir, 'matrix', `${id}.json`);
+  const record = (ctx: Context): string => path.join(statePaths(ctx.stateDir).matrixDir, `${id}.json`);
   return {
     id,
     title: `${ref} signed, then moved to other content`,
@@ -121,9 +119,7 @@ export function movedTagStep(id: string, ref: string, signer: Signer): Step {
       await sign(ctx, repository, signedDigest, signer);
       await buildAndPush(ctx, ref, `${ref} after the move`);
       await stamp(ctx, id, [signer]);
-      if (ctx.opts.dryRun) return;
-      await fs.mkdir(path.dirname(record(ctx)), { recursive: true });
-      await fs.writeFile(record(ctx), JSON.stringify({ signedDigest }) + '\n');
+      await ctx.state.write(record(ctx), JSON.stringify({ signedDigest }) + '\n');
     },
   };
 }

@@ -1,6 +1,5 @@
 // Runs the matrix's verdicts against CRI-O: independent cases concurrently, cases that share an
 // image one after another. Each pull starts from an image removed from CRI-O's storage.
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../core/context.js';
 import type { RunResult } from '../../core/command.js';
@@ -78,7 +77,7 @@ async function preloaded(ctx: Context, c: MatrixCase): Promise<PullOutcome> {
   if (!ok(sandbox)) return { actual: 'error', reason: `crictl runp failed, container creation not tried: ${(sandbox.stderr || sandbox.stdout).trim()}` };
   const id = sandbox.stdout.trim();
   const ctr = path.join(path.dirname(pod), 'container-preloaded.json');
-  if (!ctx.opts.dryRun) await fs.writeFile(ctr, JSON.stringify({ metadata: { name: 'preloaded' }, image: { image: c.image }, command: ['/bin/sleep', '3600'], log_path: 'preloaded.log', linux: {} }) + '\n');
+  await ctx.state.write(ctr, JSON.stringify({ metadata: { name: 'preloaded' }, image: { image: c.image }, command: ['/bin/sleep', '3600'], log_path: 'preloaded.log', linux: {} }) + '\n');
   const create = await run(ctx, ['create', '--no-pull', id, ctr, pod]);
   await run(ctx, ['rmp', '-f', id]);
   await run(ctx, ['rmi', c.image]);
