@@ -1,104 +1,8 @@
-// `setup`: install and configure CRI-O, crictl, cosign and Docker, from the packages (a VM with
-// internet) or built from Go modules (--from source, the lab), as converging steps.
-import type { CommandOutcome, Context, GlobalOptions } from '../core/context.js';
-import { runSteps } from '../core/run-steps.js';
-import type { Step } from '../core/step.js';
-import { EnvironmentError, UsageError } from '../core/errors.js';
-import type { Host } from '../core/host.js';
-import { describeHost, hostOf, isSupported, SUPPORTED } from '../core/host.js';
-import { ROOT_KUBECONFIG } from '../setup/kubernetes/layout.js';
-import { planText } from '../core/plan-text.js';
-import type { SetupSource } from '../setup/index.js';
-import { setupSteps } from '../setup/index.js';
+// `setup`: wires its options to the setup of the machine (setup/machine.ts).
+import { UsageError } from '../core/errors.js';
+import type { SetupOptions } from '../setup/machine.js';
+import { setupMachine } from '../setup/machine.js';
 import { runCommand } from './run-command.js';
-
-export interface SetupOptions extends GlobalOptions {
-  from?: string;
-  force?: boolean;
-  withKubernetes?: boolean;
-}
-
-/** How setup talks to a person; tests pass their own. */
-export interface Interaction {
-  tty: boolean;
-  confirm(message: string): Promise<boolean>;
-}
-
-const terminal: Interaction = {
-  tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-  async confirm(message) {
-    const { confirm } = await import('@inquirer/prompts');
-    // Ctrl-C at the prompt is a no.
-    return confirm({ message, default: false }).catch(() => false);
-  },
-};
-
-const REBOOT_FLAG = '/var/run/reboot-required';
-
-export interface RebootAdvice {
-  needed: boolean;
-  why: string;
-}
-
-/** Debian and Ubuntu packages that need a reboot (a kernel, a libc) leave this flag behind. */
-export async function rebootAdvice(ctx: Context): Promise<RebootAdvice> {
-  if (await ctx.files.exists(REBOOT_FLAG)) {
-    const pkgs = [...new Set(((await ctx.files.read(`${REBOOT_FLAG}.pkgs`)) ?? '').split('\n').filter(Boolean))];
-    return { needed: true, why: `${REBOOT_FLAG} exists${pkgs.length ? ` (asked for by ${pkgs.join(', ')})` : ''}: what was installed takes effect only after a reboot` };
-  }
-  return {
-    needed: false,
-    why: ctx.opts.dryRun ? `nothing asks for one now (${REBOOT_FLAG} is absent); setup looks again after installing` : `nothing asks for one (${REBOOT_FLAG} is absent) and CRI-O already runs with this configuration`,
-  };
-}
-
-/** Where kubectl finds the cluster, and what makes the pods' images exist. */
-const clusterNote = (kubeconfig: string): string =>
-  [
-    `Kubernetes: kubectl as root uses ${kubeconfig} (another shell: export KUBECONFIG=${kubeconfig}).`,
-    'next: crio-sigpoc test --offline   (pushes the pause and test images, installs the policy), then crio-sigpoc test-pods',
-  ].join('\n');
-
-function parseSource(from: string | undefined): SetupSource {
-  if (from === undefined || from === 'packages' || from === 'source') return from ?? 'packages';
-  throw new UsageError(`--from must be packages or source, not ${from}`);
-}
-
-function refuseUnsupported(ctx: Context, host: Host, force: boolean): void {
-  if (isSupported(host)) return;
-  const names = SUPPORTED.map((s) => s.name).join(' or ');
-  if (!force) throw new EnvironmentError(`setup supports ${names}; this is ${host.prettyName}`, `run it on ${names}, or pass --force to try anyway`);
-  ctx.log.warn(`warning: ${host.prettyName} is not ${names}; going on because of --force`);
-}
-
-/** setup changes a whole machine: a person says yes, or the caller passed --yes. */
-async function confirmDedicatedVm(ctx: Context, steps: Step[], io: Interaction): Promise<void> {
-  if (ctx.opts.yes) return;
-  if (!io.tty) throw new UsageError('setup changes this machine and needs a confirmation, but there is no terminal to ask on', 'pass --yes to confirm that this is a dedicated VM');
-  ctx.log.info(['setup installs packages and changes system files. It may change:', ...steps.map((s) => `  - ${s.title}`)].join('\n'));
-  if (!(await io.confirm('Is this a dedicated VM (not your workstation) where these changes are fine?'))) {
-    throw new UsageError('setup was not confirmed; nothing was changed', 'run it on a dedicated VM, or pass --yes');
-  }
-}
-
-export async function setup(ctx: Context, opts: SetupOptions, io: Interaction = terminal): Promise<CommandOutcome> {
-  const from = parseSource(opts.from);
-  const host = await hostOf(ctx);
-  refuseUnsupported(ctx, host, Boolean(opts.force));
-  ctx.log.info(`setup --from ${from} on ${describeHost(host)}`);
-  const steps = setupSteps(host, from, { kubernetes: Boolean(opts.withKubernetes) });
-  // --dry-run changes nothing, so it asks nothing and needs no root.
-  if (!ctx.opts.dryRun) await confirmDedicatedVm(ctx, steps, io);
-  const reports = await runSteps(ctx, steps);
-  const reboot = await rebootAdvice(ctx);
-  const kubeconfig = opts.withKubernetes ? ROOT_KUBECONFIG : undefined;
-  if (!ctx.opts.json) {
-    process.stdout.write(planText(reports, ctx.opts.dryRun));
-    process.stdout.write(`Reboot: ${reboot.needed ? 'needed' : 'not needed'}: ${reboot.why}${reboot.needed ? '\nnext: sudo reboot, then crio-sigpoc test' : ''}\n`);
-    if (kubeconfig) process.stdout.write(`${clusterNote(kubeconfig)}\n`);
-  }
-  return { exitCode: 0, json: { from, host, dryRun: ctx.opts.dryRun, steps: reports, reboot, ...(kubeconfig ? { kubeconfig } : {}) } };
-}
 
 /** --root redirects files, not apt-get or services: outside the real root, setup only plans. */
 function onlyPlansUnderRoot(opts: SetupOptions): void {
@@ -108,5 +12,5 @@ function onlyPlansUnderRoot(opts: SetupOptions): void {
 export default (opts: SetupOptions): Promise<number> =>
   runCommand('setup', opts, (ctx) => {
     onlyPlansUnderRoot(opts);
-    return setup(ctx, opts);
+    return setupMachine(ctx, opts);
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { rebootAdvice, setup } from '../../src/commands/setup.js';
+import { rebootAdvice, setupMachine as setup } from '../../src/setup/machine.js';
 import { EXIT } from '../../src/core/errors.js';
 import { detectHost, parseOsRelease } from '../../src/core/host.js';
 import { renderCrioDropin } from '../../src/crio/dropin.js';

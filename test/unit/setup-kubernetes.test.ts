@@ -6,7 +6,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { setup } from '../../src/commands/setup.js';
+import { setupMachine as setup } from '../../src/setup/machine.js';
 import type { Command } from '../../src/core/command.js';
 import { KUBERNETES_VERSION, kubePaths, nodeName } from '../../src/setup/kubernetes/layout.js';
 import { renderKubeadmConfig, renderKubeletConfig, renderWrapperGoMod, stagingModules } from '../../src/setup/kubernetes/render.js';

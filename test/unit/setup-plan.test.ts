@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { setup } from '../../src/commands/setup.js';
+import { setupMachine as setup } from '../../src/setup/machine.js';
 import { detectHost, releaseArch } from '../../src/core/host.js';
 import { renderCrioDropin } from '../../src/crio/dropin.js';
 import { CRIO_REPO, KUBERNETES_REPO, renderSourcesList } from '../../src/setup/apt-repos.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { setup } from '../../src/commands/setup.js';
+import { setupMachine as setup } from '../../src/setup/machine.js';
 import type { Command } from '../../src/core/command.js';
 import { LAB_BINARIES } from '../../src/setup/binaries.js';
 import { cachedBinary, COSIGN_V2, CRICTL, crioBuildStep, goInstallStep, pinnsBuildStep } from '../../src/setup/go-build.js';

@@ -16,7 +16,7 @@ import type { ClusterReach } from '../../src/setup/kubernetes/kubectl.js';
 import type { KubeNode } from '../../src/setup/kubernetes/kubectl.js';
 import { POD_CASES, perNodeCases, pinnedPod, podNameFor, readyNodes } from '../../src/verify/pod-cases.js';
 import { waitForPodVerdicts } from '../../src/verify/run-pods.js';
-import { clusterError, parseTimeout } from '../../src/commands/test-pods.js';
+import { clusterError, parseTimeout } from '../../src/verify/test-pods.js';
 
 const fixtures = new URL('../fixtures/kubectl/', import.meta.url);
 const fixture = (f: string): string => readFileSync(new URL(f, fixtures), 'utf8');
