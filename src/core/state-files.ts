@@ -38,10 +38,34 @@ export class StateFiles {
     return this.write(p, content, 0o600);
   }
 
+  /**
+   * A directory made whole before it is used: built in a fresh 0700 sibling, then swapped in, so a
+   * failed or killed build never leaves a half-made one in its place. Under --dry-run, build is
+   * handed the directory itself: its commands and writes are only recorded.
+   */
+  async replaceDir<T>(dir: string, build: (fresh: string) => Promise<T>): Promise<T> {
+    const target = await this.inside(dir);
+    if (this.o.dryRun) return build(target);
+    return replaceDirWith(target, build);
+  }
+
   async remove(p: string): Promise<void> {
     const target = await this.inside(p);
     if (!(await fs.lstat(target).catch(() => undefined))) return;
     this.o.recorder.remove(target);
     if (!this.o.dryRun) await fs.rm(target, { recursive: true, force: true });
+  }
+}
+
+async function replaceDirWith<T>(dir: string, build: (fresh: string) => Promise<T>): Promise<T> {
+  await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+  const fresh = await fs.mkdtemp(path.join(path.dirname(dir), `.${path.basename(dir)}-new-`));
+  try {
+    const made = await build(fresh);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rename(fresh, dir);
+    return made;
+  } finally {
+    await fs.rm(fresh, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,6 @@ import { statePaths } from '../../core/state.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
 import { trustedStatePath } from '../../core/trust.js';
-import { replaceDirWith } from '../../core/fresh-dir.js';
 import { manifestBytes, manifestDigest, splitRepository } from '../../registry/client.js';
 import { ensurePushed, splitTag } from '../../registry/images.js';
 
@@ -58,8 +57,7 @@ export function gpgKeysStep(): Step {
         await stopAgent(ctx, home);
         return fprs;
       };
-      if (ctx.opts.dryRun) return void (await make(dir));
-      await replaceDirWith(dir, async (fresh) => ctx.state.write(fingerprintsFile(fresh), JSON.stringify(await make(fresh), null, 2) + '\n'));
+      await ctx.state.replaceDir(dir, async (fresh) => ctx.state.write(fingerprintsFile(fresh), JSON.stringify(await make(fresh), null, 2) + '\n'));
     },
   };
 }

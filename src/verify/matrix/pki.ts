@@ -11,7 +11,6 @@ import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
 import { statePaths } from '../../core/state.js';
 import { trustedStatePath } from '../../core/trust.js';
-import { replaceDirWith } from '../../core/fresh-dir.js';
 import { cosignBinary } from '../../registry/cosign.js';
 import { readSecret } from '../../registry/keys.js';
 import type { KeySource } from '../../registry/signing.js';
@@ -104,8 +103,7 @@ export function pkiStep(): Step {
     async apply(ctx) {
       const dir = pkiDir(ctx);
       const passphrase = randomBytes(24).toString('base64url');
-      if (ctx.opts.dryRun) return build(ctx, dir, passphrase);
-      await replaceDirWith(dir, (fresh) => build(ctx, fresh, passphrase));
+      await ctx.state.replaceDir(dir, (fresh) => build(ctx, fresh, passphrase));
     },
   };
 }
