@@ -8,6 +8,7 @@ import { admissionJunit, admissionSummary, admissionTable, preloadTable } from '
 import { admissionExitCode, askAdmission } from '../verify/own/verify.js';
 import { runCommand } from './run-command.js';
 import { timed } from '../core/profile.js';
+import { actionsPlanText } from '../core/plan-text.js';
 
 export interface VerifyOptions extends GlobalOptions {
   policy?: string;
@@ -23,7 +24,7 @@ export default (images: string[], opts: VerifyOptions) =>
       const plan = candidate
         ? [`write ${dir}/crio-sigpoc-verify-<random>.json (the candidate: ${candidate.source})`, ...images.map((i) => `crictl pull --pod-config <pod in that namespace> ${i}`), `remove ${dir}/crio-sigpoc-verify-<random>.json`]
         : images.map((i) => `crictl pull ${i}`);
-      if (!opts.json) process.stdout.write(`Plan (dry run, nothing changed):\n${plan.map((l) => `  ${l}\n`).join('')}  an image that was not in CRI-O's storage before is removed again (crictl rmi)\n`);
+      if (!opts.json) process.stdout.write(actionsPlanText(plan, ["an image that was not in CRI-O's storage before is removed again (crictl rmi)"]));
       return { exitCode: 0, json: { dryRun: true, plan, policy: candidate?.source } };
     }
     const run = await askAdmission(ctx, images, { candidate, ready: requireCrio(ctx), whilePulling: () => !opts.json && preloadTable(colourWanted()) });

@@ -7,6 +7,7 @@ import type { CommandOutcome, Context, GlobalOptions } from '../core/context.js'
 import { readCrioConfig } from '../crio/config.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { colourWanted } from '../ui/colour.js';
+import { actionsPlanText } from '../core/plan-text.js';
 import { junitReport } from './junit.js';
 import { verdictTable } from './table.js';
 import { summarize, verdictExitCode } from './verdict.js';
@@ -76,8 +77,7 @@ export async function testPods(ctx: Context, opts: TestPodsOptions): Promise<Com
 
   if (opts.dryRun) {
     if (!opts.json) {
-      const plan = ctx.recorder.actions.map((a) => `  ${a.display}`).join('\n');
-      process.stdout.write(`Plan (dry run: nothing was changed):\n${plan}\n  then: wait up to ${timeoutS}s for kubelet to decide on ${cases.map((c) => c.pod).join(', ')}\n`);
+      process.stdout.write(actionsPlanText(ctx.recorder.actions.map((a) => a.display), [`wait up to ${timeoutS}s for kubelet to decide on ${cases.map((c) => c.pod).join(', ')}`]));
     }
     return { exitCode: 0, json: { dryRun: true, plan: ctx.recorder.actions, pods: cases } };
   }
