@@ -55,13 +55,19 @@ export function parseGoJson(input: Buffer | string): { value: GoJson } | { error
     if (i >= b.length) throw new Fail({ message: 'unexpected end of JSON input', offset: b.length });
     throw new Fail({ message: `invalid character ${quoteChar(b[i])} ${context}`.trimEnd(), offset: i });
   };
+  // Go's scanner ends the input by feeding it a space: inside a literal or a number that needs
+  // more, the error names that space; elsewhere it is "unexpected end of JSON input".
+  const failInToken = (context: string): never => {
+    if (i >= b.length) throw new Fail({ message: `invalid character ' ' ${context}`, offset: b.length });
+    return fail(context);
+  };
   const skip = (): void => {
     while (i < b.length && isSpace(b[i])) i++;
   };
   const literal = (word: string, name: string): void => {
     for (let k = 1; k < word.length; k++) {
       i++;
-      if (b[i] !== word.charCodeAt(k)) fail(`in literal ${name} (expecting '${word[k]}')`);
+      if (b[i] !== word.charCodeAt(k)) failInToken(`in literal ${name} (expecting '${word[k]}')`);
     }
     i++;
   };
@@ -96,19 +102,19 @@ export function parseGoJson(input: Buffer | string): { value: GoJson } | { error
     const start = i;
     if (b[i] === 0x2d) {
       i++;
-      if (i >= b.length || !isDigit(b[i])) fail('in numeric literal');
+      if (i >= b.length || !isDigit(b[i])) failInToken('in numeric literal');
     }
     if (b[i] === 0x30) i++;
     else while (i < b.length && isDigit(b[i])) i++;
     if (b[i] === 0x2e) {
       i++;
-      if (i >= b.length || !isDigit(b[i])) fail('after decimal point in numeric literal');
+      if (i >= b.length || !isDigit(b[i])) failInToken('after decimal point in numeric literal');
       while (i < b.length && isDigit(b[i])) i++;
     }
     if (b[i] === 0x65 || b[i] === 0x45) {
       i++;
       if (b[i] === 0x2b || b[i] === 0x2d) i++;
-      if (i >= b.length || !isDigit(b[i])) fail('in exponent of numeric literal');
+      if (i >= b.length || !isDigit(b[i])) failInToken('in exponent of numeric literal');
       while (i < b.length && isDigit(b[i])) i++;
     }
     return b.subarray(start, i).toString('latin1');

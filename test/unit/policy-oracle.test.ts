@@ -1,7 +1,7 @@
 // `policy lint` and `policy explain` checked against the library CRI-O runs: the policy oracle
 // (test/oracle, go.podman.io/image/v5 at the version CRI-O's go.mod requires) answers for at
 // least 1,000 generated cases per run what the library decides; lint and explain must agree.
-// ORACLE_SEED=N reproduces a run; ORACLE_CASES=N changes its size.
+// ORACLE_SEED=N reproduces a run; ORACLE_CASES=N changes its size; ORACLE_KEEP=1 keeps the cases.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -36,7 +36,7 @@ before(async () => {
 
 after(async () => {
   await oracle?.stop();
-  if (work) await fs.rm(work, { recursive: true, force: true });
+  if (work && !process.env.ORACLE_KEEP) await fs.rm(work, { recursive: true, force: true });
 });
 
 const squash = (s: string): string => s.replace(/\s+/g, ' ').trim();
@@ -132,6 +132,23 @@ test(`lint and explain agree with the library on ${CASES} generated cases (seed 
   assert.ok(stats.policyRefused > 0 && stats.policyRefused < stats.cases, 'refused and accepted policies both occur');
   assert.ok(stats.registriesRefused > 0 && stats.explained > 0, 'refused registries.d and explained images both occur');
   assert.deepEqual(disagreements.slice(0, 25), [], `seed ${SEED}: ${disagreements.length} disagreements with the library (first 25 shown)`);
+});
+
+test("a policy cut off inside a literal, a number or a string: lint quotes the library's words for where the input ends", async () => {
+  const registriesConf = path.join(work, 'registries.conf');
+  await fs.writeFile(registriesConf, 'unqualified-search-registries = ["docker.io"]\n');
+  const ctx = createContext({ root: work, dryRun: false, json: true, verbose: false, yes: false }, { real: new FakeRunner(), log: silentLog });
+  for (const [n, tail] of ['nu', 't', 'fals', '-', '1.', '1e', '1e+', '"x', '1', ''].entries()) {
+    const dir = path.join(work, `cut-${n}`);
+    await fs.mkdir(path.join(dir, 'registries.d'), { recursive: true });
+    const policy = path.join(dir, 'policy.json');
+    await fs.writeFile(policy, `{"default": [{"type": "reject"}], "transports": {"docker": {"ghcr.io": [${tail}`);
+    const lib = await oracle.ask({ policy, registriesD: path.join(dir, 'registries.d'), registriesConf, images: [] });
+    const words = lib.policy?.error?.replace(/^invalid policy in "[^"]*": /, '');
+    assert.ok(words, `the library refuses the policy cut after ${JSON.stringify(tail)}`);
+    const lint = await lintPolicy(ctx, { policy, registriesD: path.join(dir, 'registries.d') });
+    assert.ok(errorsIn(lint.findings, policy).some((f) => squash(f.message).includes(squash(words))), `cut after ${JSON.stringify(tail)}: the library says "${words}", lint: ${JSON.stringify(errorsIn(lint.findings, policy).map((f) => f.message))}`);
+  }
 });
 
 function compare(ex: Explanation, l: OracleImage, disagree: (what: string) => void): void {
