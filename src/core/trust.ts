@@ -58,6 +58,16 @@ export async function trustedStatePath(path: string, o: TrustOptions): Promise<b
 }
 
 /**
+ * The first of a directory's expected files that is not there, each trusted first (the directory
+ * secret, 0700): undefined when the directory and all its files are the tool's own and present.
+ */
+export async function firstMissing(dir: string, files: { path: string; secret: boolean }[], o: Omit<TrustOptions, 'type' | 'secret'>): Promise<string | undefined> {
+  if (!(await trustedStatePath(dir, { ...o, type: 'dir', secret: true }))) return dir;
+  for (const f of files) if (!(await trustedStatePath(f.path, { ...o, type: 'file', secret: f.secret }))) return f.path;
+  return undefined;
+}
+
+/**
  * Every directory above path (as the kernel resolves it) belongs to root or to the user and is not
  * writable by others, unless sticky like /tmp (where others cannot rename what is ours). Otherwise
  * another user could swap the state directory, or a link above it, between two of the tool's steps.

@@ -18,6 +18,8 @@ export interface DesiredFile {
   content?: string | Buffer;
   mode: number;
   what: string;
+  /** The policy itself (the other files are what it names). */
+  isPolicy?: boolean;
 }
 
 /**
@@ -45,13 +47,13 @@ export async function desiredPolicyFiles(ctx: Context, userPolicy?: { file: stri
   const files: DesiredFile[] = [
     { path: SYSTEM_PATHS.publicKey, content: pub, mode: 0o644, what: 'public key' },
     ...(previous ? [{ path: SYSTEM_PATHS.previousPublicKey, content: previous, mode: 0o644, what: 'public key being retired (key rotation)' }] : []),
-    { path: crio.effectivePolicyPath, content: policy, mode: 0o644, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
+    { path: crio.effectivePolicyPath, content: policy, mode: 0o644, isPolicy: true, what: `policy (the file CRI-O reads, decided by ${crio.signaturePolicy.source})` },
     { path: SYSTEM_PATHS.registriesDFile, content: registriesDText(renderRegistriesD([registryAddress])), mode: 0o644, what: 'registries.d (sigstore attachments)' },
   ];
   return files;
 }
 
-const policyFile = (files: DesiredFile[]): DesiredFile => files.find((f) => f.what.startsWith('policy'))!;
+const policyFile = (files: DesiredFile[]): DesiredFile => files.find((f) => f.isPolicy)!;
 
 /**
  * Lint before anything is written, seeing the files installed with it: a policy CRI-O cannot read,

@@ -7,10 +7,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../core/context.js';
 import { must } from '../../core/command.js';
+import { recordStamp, restampReason } from './prepared.js';
 import { statePaths } from '../../core/state.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
-import { trustedStatePath } from '../../core/trust.js';
+import { firstMissing } from '../../core/trust.js';
 import { manifestBytes, manifestDigest, splitRepository } from '../../registry/client.js';
 import { ensurePushed, splitTag } from '../../registry/images.js';
 
@@ -36,25 +37,26 @@ export function gpgKeysStep(): Step {
     id: 'matrix-gpg-keys',
     title: 'two GPG signing keys of the matrix (one trusted by the gpg policy, one not)',
     async check(ctx) {
-      const o = { log: ctx.log, dryRun: ctx.opts.dryRun };
       const dir = gpgDir(ctx);
-      if (!(await trustedStatePath(dir, { ...o, type: 'dir', secret: true }))) return todo(`no GnuPG home in ${dir}`);
-      for (const f of [fingerprintsFile(dir), ...IDENTITIES.map((id) => gpgPublicKey(dir, id))]) {
-        if (!(await trustedStatePath(f, { ...o, type: 'file', secret: false }))) return todo(`${path.basename(f)} is missing`);
-      }
-      return done(dir);
+      const files = [fingerprintsFile(dir), ...IDENTITIES.map((id) => gpgPublicKey(dir, id))].map((f) => ({ path: f, secret: false }));
+      const missing = await firstMissing(dir, files, { log: ctx.log, dryRun: ctx.opts.dryRun });
+      if (missing === dir) return todo(`no GnuPG home in ${dir}`);
+      return missing ? todo(`${path.basename(missing)} is missing`) : done(dir);
     },
     async apply(ctx) {
       const dir = gpgDir(ctx);
       const make = async (home: string): Promise<Record<string, string>> => {
         const fprs: Record<string, string> = {};
-        for (const id of IDENTITIES) {
-          await gpg(ctx, home, ['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-generate-key', uid(id), 'rsa3072', 'sign', 'never']);
-          const listed = await gpg(ctx, home, ['--with-colons', '--list-secret-keys', uid(id)]);
-          fprs[id] = /^fpr:+([0-9A-F]{40}):/m.exec(listed.stdout)?.[1] ?? '<fingerprint>';
-          await gpg(ctx, home, ['--output', gpgPublicKey(home, id), '--export', fprs[id]]);
+        try {
+          for (const id of IDENTITIES) {
+            await gpg(ctx, home, ['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-generate-key', uid(id), 'rsa3072', 'sign', 'never']);
+            const listed = await gpg(ctx, home, ['--with-colons', '--list-secret-keys', uid(id)]);
+            fprs[id] = /^fpr:+([0-9A-F]{40}):/m.exec(listed.stdout)?.[1] ?? '<fingerprint>';
+            await gpg(ctx, home, ['--output', gpgPublicKey(home, id), '--export', fprs[id]]);
+          }
+        } finally {
+          await stopAgent(ctx, home);
         }
-        await stopAgent(ctx, home);
         return fprs;
       };
       await ctx.state.replaceDir(dir, async (fresh) => ctx.state.write(fingerprintsFile(fresh), JSON.stringify(await make(fresh), null, 2) + '\n'));
@@ -71,7 +73,6 @@ export function lookasideFile(lookasideDir: string, repository: string, digest: 
 /** An image of its own in the gpg scope, signed by one of the keys (or by none), its signature in the lookaside. */
 export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Step {
   const { repository, tag } = splitTag(ref);
-  const stampFile = (ctx: Context): string => path.join(statePaths(ctx.stateDir).preparedDir, `${id}.json`);
   return {
     id,
     title: `${ref} ${signer ? `signed with the ${signer} GPG key, its signature in the lookaside store` : 'with no signature in the lookaside store'}`,
@@ -81,9 +82,8 @@ export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Ste
       if (!signer) return done();
       const sig = lookasideFile(statePaths(ctx.stateDir).lookasideDir, repository, digest);
       if (!(await fs.stat(sig).catch(() => undefined))) return todo(`no signature at ${sig}`);
-      const made = await fs.readFile(stampFile(ctx), 'utf8').then((t) => JSON.parse(t).fingerprint as string, () => undefined);
-      const now = await fingerprints(ctx).then((f) => f[signer], () => undefined);
-      return made === now ? done(sig) : todo(`signed with ${made ?? 'an unrecorded key'}, the ${signer} key is now ${now}`);
+      const redo = await restampReason(ctx, id, await fingerprints(ctx).then((f) => `GPG key ${f[signer]}`, () => 'a GPG key not made yet'));
+      return redo ? todo(redo) : done(sig);
     },
     async apply(ctx) {
       const digest = await ensurePushed(ctx, ref, ref);
@@ -99,11 +99,10 @@ export function gpgImageStep(id: string, ref: string, signer?: GpgIdentity): Ste
       }
       try {
         // The signed reference is the tag pulled: the policy's default identity rule wants it exact.
-        await must(ctx.runner, { file: 'skopeo', args: ['standalone-sign', '--output', `${work}.sig`, manifest, ref, fpr], env: { GNUPGHOME: home }, timeoutMs: 60_000 });
-        await stopAgent(ctx, home);
+        await must(ctx.runner, { file: 'skopeo', args: ['standalone-sign', '--output', `${work}.sig`, manifest, ref, fpr], env: { GNUPGHOME: home }, timeoutMs: 60_000 }).finally(() => stopAgent(ctx, home));
         if (ctx.opts.dryRun) return;
         await fs.rename(`${work}.sig`, sig);
-        await ctx.state.write(stampFile(ctx), JSON.stringify({ fingerprint: fpr }) + '\n');
+        await recordStamp(ctx, id, `GPG key ${fpr}`);
       } finally {
         if (!ctx.opts.dryRun) await Promise.all([fs.rm(manifest, { force: true }), fs.rm(`${work}.sig`, { force: true })]);
       }

@@ -10,7 +10,7 @@ import { must } from '../../core/command.js';
 import type { Step } from '../../core/step.js';
 import { done, todo } from '../../core/step.js';
 import { statePaths } from '../../core/state.js';
-import { trustedStatePath } from '../../core/trust.js';
+import { firstMissing } from '../../core/trust.js';
 import { cosignBinary } from '../../registry/cosign.js';
 import { readSecret } from '../../registry/keys.js';
 import type { KeySource } from '../../registry/signing.js';
@@ -93,12 +93,10 @@ export function pkiStep(): Step {
     id: 'matrix-pki',
     title: 'an X.509 root and intermediate CA of the matrix, with leaf certificates for signing',
     async check(ctx) {
-      const o = { log: ctx.log, dryRun: ctx.opts.dryRun };
-      if (!(await trustedStatePath(pkiDir(ctx), { ...o, type: 'dir', secret: true }))) return todo(`no PKI in ${pkiDir(ctx)}`);
-      for (const file of expectedFiles(pkiDir(ctx))) {
-        if (!(await trustedStatePath(file, { ...o, type: 'file', secret: /\.(key|password)$/.test(file) }))) return todo(`${path.basename(file)} is missing`);
-      }
-      return done(pkiDir(ctx));
+      const dir = pkiDir(ctx);
+      const missing = await firstMissing(dir, expectedFiles(dir).map((f) => ({ path: f, secret: /\.(key|password)$/.test(f) })), { log: ctx.log, dryRun: ctx.opts.dryRun });
+      if (missing === dir) return todo(`no PKI in ${dir}`);
+      return missing ? todo(`${path.basename(missing)} is missing`) : done(dir);
     },
     async apply(ctx) {
       const dir = pkiDir(ctx);

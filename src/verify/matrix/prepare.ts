@@ -19,22 +19,12 @@ import { generateKeyPair, trustedPair } from '../../registry/keys.js';
 import { manifestDigest, manifestUrl, putIndex, signatureCount } from '../../registry/client.js';
 export { pkiSigner, pkiStep } from './pki.js';
 export { gpgImageStep, gpgKeysStep } from './gpg.js';
+import { recordStamp, restampReason } from './prepared.js';
 
-const recordFile = (ctx: Context, id: string): string => path.join(statePaths(ctx.stateDir).preparedDir, `${id}.json`);
 const stampOf = async (ctx: Context, signers: Signer[]): Promise<string> => (await Promise.all(signers.map((s) => signerStamp(ctx, s)))).join(' + ');
-
 /** Why a preparation must be redone although its images are there: made with another key or cosign. */
-async function restamp(ctx: Context, id: string, signers: Signer[]): Promise<string | undefined> {
-  const made = await fs.readFile(recordFile(ctx, id), 'utf8').then((t) => JSON.parse(t).stamp as string, () => undefined);
-  const now = await stampOf(ctx, signers);
-  if (made === now) return undefined;
-  return made ? `signed with ${made}, now ${now}` : 'no record of the key it was signed with';
-}
-
-async function stamp(ctx: Context, id: string, signers: Signer[]): Promise<void> {
-  const file = recordFile(ctx, id);
-  await ctx.state.write(file, JSON.stringify({ stamp: await stampOf(ctx, signers) }) + '\n');
-}
+const restamp = async (ctx: Context, id: string, signers: Signer[]): Promise<string | undefined> => restampReason(ctx, id, await stampOf(ctx, signers));
+const stamp = async (ctx: Context, id: string, signers: Signer[]): Promise<void> => recordStamp(ctx, id, await stampOf(ctx, signers));
 
 /** A second key pair, unknown to the policy (case 3). */
 export function otherKeyStep(): Step {
